@@ -293,29 +293,33 @@ InsertResult Ledger::insert_candidate(const Candidate& c) {
 // ---------------------------------------------------------------------------------------------
 // Batch inserts
 
-BatchResult Ledger::insert_batch(std::span<const Entry> entries,
-                                 std::vector<InsertStatus>* statuses) {
-  // Encode every payload into one buffer first; spans into it are taken once it stops growing.
-  std::vector<std::uint8_t> bytes;
+EncodedBatch encode_batch(std::span<const Entry> entries) {
+  // Every payload goes into one buffer; spans into it are taken once it stops growing.
+  EncodedBatch batch;
   std::vector<std::pair<std::size_t, std::size_t>> ranges;
   ranges.reserve(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    std::size_t start = bytes.size();
+    std::size_t start = batch.bytes.size();
     try {
-      encode_payload_into(entries[i].payload, bytes);
+      encode_payload_into(entries[i].payload, batch.bytes);
     } catch (const InvalidEntry& e) {
       throw InvalidEntry("entry " + std::to_string(i) + " " + to_string(entries[i].key) + ": " +
                          e.what());
     }
-    ranges.emplace_back(start, bytes.size() - start);
+    ranges.emplace_back(start, batch.bytes.size() - start);
   }
-  std::vector<EncodedEntry> encoded;
-  encoded.reserve(entries.size());
+  batch.entries.reserve(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) {
-    encoded.push_back({entries[i].key, entries[i].type, entries[i].revision,
-                       std::span(bytes).subspan(ranges[i].first, ranges[i].second)});
+    batch.entries.push_back({entries[i].key, entries[i].type, entries[i].revision,
+                             std::span(batch.bytes).subspan(ranges[i].first, ranges[i].second)});
   }
-  return insert_batch(std::span<const EncodedEntry>(encoded), statuses);
+  return batch;
+}
+
+BatchResult Ledger::insert_batch(std::span<const Entry> entries,
+                                 std::vector<InsertStatus>* statuses) {
+  EncodedBatch batch = encode_batch(entries);
+  return insert_batch(std::span<const EncodedEntry>(batch.entries), statuses);
 }
 
 BatchResult Ledger::insert_batch(std::span<const EncodedEntry> entries,

@@ -94,6 +94,14 @@ struct EncodedEntry {
   std::span<const std::uint8_t> payload;
 };
 
+// Entries encoded for a batch insert; `entries` point into `bytes`.
+struct EncodedBatch {
+  std::vector<std::uint8_t> bytes;
+  std::vector<EncodedEntry> entries;
+};
+// Throws InvalidEntry naming the index of the first entry that cannot be encoded.
+EncodedBatch encode_batch(std::span<const Entry> entries);
+
 // ---------------------------------------------------------------------------------------------
 // Insert outcomes
 

@@ -1,0 +1,46 @@
+// tally: the command-line entry point; dispatches to one command per subcommand.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "cli/arguments.hpp"
+#include "cli/commands.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: tally <command> [options]
+
+commands:
+  demo [--dir DIR]                 a guild's DKP ledger: submit, persist, reopen, verify
+  bench ledger [--entries N] [--runs R] [--seed S] [--json FILE] [--dir DIR]
+                                   insert, merge, journal and memory figures
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "help") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  try {
+    std::string command = args[0];
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (command == "demo") return tally::cli::demo(rest);
+    if (command == "bench") {
+      if (!rest.empty() && rest[0] == "ledger") {
+        return tally::cli::bench_ledger({rest.begin() + 1, rest.end()});
+      }
+      throw tally::cli::UsageError("bench needs a suite: ledger");
+    }
+    throw tally::cli::UsageError("unknown command '" + command + "'");
+  } catch (const tally::cli::UsageError& e) {
+    std::fprintf(stderr, "tally: %s\n\n%s", e.what(), kUsage);
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tally: %s\n", e.what());
+    return 1;
+  }
+}
