@@ -2,6 +2,8 @@
 #include "runtime/journal.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -39,24 +41,6 @@ std::uint64_t body_checksum(const std::uint8_t* body, std::size_t size) {
 
 std::string sys_error(const std::string& what, const std::filesystem::path& path) {
   return what + " " + path.string() + ": " + std::strerror(errno);
-}
-
-std::vector<std::uint8_t> read_file_bytes(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw JournalError(sys_error("cannot open journal", path));
-  std::vector<std::uint8_t> bytes;
-  std::error_code ec;
-  bytes.resize(static_cast<std::size_t>(std::filesystem::file_size(path, ec)));
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  bytes.resize(done);
-  return bytes;
 }
 
 // Parses one checksum-valid record body into `contents`; returns an error text if malformed.
@@ -125,6 +109,44 @@ bool record_at(std::span<const std::uint8_t> bytes, std::size_t pos, std::size_t
 // ---------------------------------------------------------------------------------------------
 // Reading
 
+MappedFile MappedFile::open(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw JournalError(sys_error("cannot open journal", path));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    throw JournalError(sys_error("cannot stat journal", path));
+  }
+  MappedFile f;
+  f.size_ = static_cast<std::size_t>(st.st_size);
+  if (f.size_ > 0) {
+    void* p = ::mmap(nullptr, f.size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    if (p == MAP_FAILED) {
+      ::close(fd);
+      throw JournalError(sys_error("cannot map journal", path));
+    }
+    f.data_ = static_cast<const std::uint8_t*>(p);
+  }
+  ::close(fd);
+  return f;
+}
+
+MappedFile::MappedFile(MappedFile&& o) noexcept
+    : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+
+MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
+  if (this != &o) {
+    if (data_ != nullptr) ::munmap(const_cast<std::uint8_t*>(data_), size_);
+    data_ = std::exchange(o.data_, nullptr);
+    size_ = std::exchange(o.size_, 0);
+  }
+  return *this;
+}
+
+MappedFile::~MappedFile() {
+  if (data_ != nullptr) ::munmap(const_cast<std::uint8_t*>(data_), size_);
+}
+
 std::vector<std::uint8_t> journal_header(std::string_view ledger_id) {
   if (ledger_id.size() > kMaxLedgerIdLength) {
     throw JournalError("ledger id longer than " + std::to_string(kMaxLedgerIdLength) + " bytes");
@@ -167,6 +189,11 @@ JournalScan read_journal(std::span<const std::uint8_t> bytes, std::string_view s
   JournalScan scan;
   scan.header_size = header_size;
   std::vector<std::uint16_t> entry_type_ids;
+  // Reserve for the smallest plausible record so the vectors grow at most once.
+  std::size_t estimate = (bytes.size() - header_size) / 32;
+  contents.entries.reserve(estimate);
+  entry_type_ids.reserve(estimate);
+  scan.records.reserve(estimate);
   std::size_t pos = header_size;
   while (pos < bytes.size()) {
     std::size_t body_size = 0;
@@ -254,11 +281,12 @@ Journal Journal::open(const std::filesystem::path& path, std::string_view ledger
     write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(header.data()),
                                                  header.size()));
   }
-  contents.storage = read_file_bytes(path);
-  JournalScan scan = read_journal(contents.storage, name, ledger_id, contents);
+  contents.file = MappedFile::open(path);
+  std::span<const std::uint8_t> bytes = contents.file.bytes();
+  JournalScan scan = read_journal(bytes, name, ledger_id, contents);
 
-  std::size_t keep = contents.storage.size();
-  if (scan.bad_regions.size() == 1 && scan.bad_regions[0].end == contents.storage.size()) {
+  std::size_t keep = bytes.size();
+  if (scan.bad_regions.size() == 1 && scan.bad_regions[0].end == bytes.size()) {
     // Only the tail is bad: what a crash mid-append leaves. Cut it off.
     const BadRegion& bad = scan.bad_regions[0];
     keep = bad.begin;
@@ -275,10 +303,9 @@ Journal Journal::open(const std::filesystem::path& path, std::string_view ledger
     std::filesystem::copy_file(path, backup, std::filesystem::copy_options::overwrite_existing,
                                ec);
     if (ec) throw JournalError("cannot back up corrupt journal " + name + ": " + ec.message());
-    std::string rebuilt(contents.storage.begin(),
-                        contents.storage.begin() + static_cast<std::ptrdiff_t>(scan.header_size));
+    std::string rebuilt(reinterpret_cast<const char*>(bytes.data()), scan.header_size);
     for (auto [offset, size] : scan.records) {
-      rebuilt.append(reinterpret_cast<const char*>(contents.storage.data() + offset), size);
+      rebuilt.append(reinterpret_cast<const char*>(bytes.data() + offset), size);
     }
     for (const BadRegion& bad : scan.bad_regions) {
       contents.warnings.push_back(name + ": offset " + std::to_string(bad.begin) + ": " +

@@ -45,9 +45,24 @@ struct JournalOptions {
   std::chrono::milliseconds interval{100};
 };
 
-// What open() found: the entries (payloads point into `storage`), and what it had to repair.
+// The bytes of a file, mapped read-only (no copy, no zero-filled buffer).
+class MappedFile {
+ public:
+  MappedFile() = default;
+  static MappedFile open(const std::filesystem::path& path);  // throws JournalError
+  MappedFile(MappedFile&& o) noexcept;
+  MappedFile& operator=(MappedFile&& o) noexcept;
+  ~MappedFile();
+  std::span<const std::uint8_t> bytes() const { return {data_, size_}; }
+
+ private:
+  const std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+// What open() found: the entries (payloads point into `file`), and what it had to repair.
 struct JournalContents {
-  std::vector<std::uint8_t> storage;
+  MappedFile file;
   std::vector<std::string> type_names;  // by journal type id
   std::vector<EncodedEntry> entries;    // in journal (arrival) order
   std::vector<std::string> warnings;    // each names the file, the offset and what was done

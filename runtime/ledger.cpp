@@ -76,13 +76,18 @@ Ledger& Ledger::operator=(Ledger&&) noexcept = default;
 
 std::uint16_t Ledger::intern_type(std::string_view name) { return types_.intern(name); }
 
-Ledger::Candidate Ledger::make_candidate(const EncodedEntry& entry) {
-  validate_type_name(entry.type);
-  if (auto err = check_payload(entry.payload)) throw InvalidEntry(*err);
+Ledger::Candidate Ledger::make_candidate(const EncodedEntry& entry, bool payload_checked) {
+  if (!payload_checked) {
+    if (auto err = check_payload(entry.payload)) throw InvalidEntry(*err);
+  }
+  if (types_.size() == 0 || entry.type != last_type_) {
+    last_type_id_ = intern_type(entry.type);  // validates new names
+    last_type_ = entry.type;
+  }
   Candidate c;
   c.record.order = order_of(entry.key);
   c.record.creator = entry.key.creator;
-  c.record.type_id = intern_type(entry.type);
+  c.record.type_id = last_type_id_;
   c.record.revision = entry.revision;
   c.record.content_hash = content_hash(entry.key, entry.type, entry.revision, entry.payload);
   c.payload = entry.payload;
@@ -181,7 +186,7 @@ void Ledger::rebuild_index() {
 
 void Ledger::append_record(const StoredEntry& e) {
   if (blocks_.empty() || blocks_.back()->size == kBlockCapacity) {
-    blocks_.push_back(std::make_unique<Block>());
+    blocks_.push_back(std::make_unique_for_overwrite<Block>());
     first_order_.push_back(e.order);
     first_creator_.push_back(e.creator);
     // A new Fenwick node i covers blocks (i - lowbit(i), i]; all but the new one already exist.
@@ -198,7 +203,7 @@ void Ledger::append_record(const StoredEntry& e) {
 
 void Ledger::split_block(std::size_t block_index) {
   Block& full = *blocks_[block_index];
-  auto upper = std::make_unique<Block>();
+  auto upper = std::make_unique_for_overwrite<Block>();
   std::uint32_t keep = full.size / 2;
   upper->size = full.size - keep;
   std::copy(full.items + keep, full.items + full.size, upper->items);
@@ -230,7 +235,7 @@ InsertResult Ledger::insert(const Entry& entry) {
 }
 
 InsertResult Ledger::insert(const EncodedEntry& entry) {
-  return insert_candidate(make_candidate(entry));
+  return insert_candidate(make_candidate(entry, false));
 }
 
 InsertResult Ledger::insert_candidate(const Candidate& c) {
@@ -324,11 +329,16 @@ BatchResult Ledger::insert_batch(std::span<const Entry> entries,
 
 BatchResult Ledger::insert_batch(std::span<const EncodedEntry> entries,
                                  std::vector<InsertStatus>* statuses) {
+  return insert_batch(entries, statuses, false);
+}
+
+BatchResult Ledger::insert_batch(std::span<const EncodedEntry> entries,
+                                 std::vector<InsertStatus>* statuses, bool payloads_checked) {
   std::vector<Candidate> candidates;
   candidates.reserve(entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) {
     try {
-      candidates.push_back(make_candidate(entries[i]));
+      candidates.push_back(make_candidate(entries[i], payloads_checked));
     } catch (const InvalidEntry& e) {
       throw InvalidEntry("entry " + std::to_string(i) + " " + to_string(entries[i].key) + ": " +
                          e.what());
@@ -455,7 +465,7 @@ BatchResult Ledger::insert_candidates(std::vector<Candidate>& candidates,
       for (std::size_t p = 0; p < pieces; ++p) {
         std::size_t from = merged.size() * p / pieces;
         std::size_t to = merged.size() * (p + 1) / pieces;
-        auto piece = p == 0 ? std::move(blocks_[b]) : std::make_unique<Block>();
+        auto piece = p == 0 ? std::move(blocks_[b]) : std::make_unique_for_overwrite<Block>();
         piece->size = static_cast<std::uint32_t>(to - from);
         piece->fingerprint = {};
         for (std::size_t k = from; k < to; ++k) {

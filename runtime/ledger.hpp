@@ -206,12 +206,14 @@ class Ledger {
 
  private:
   friend class EntryView;
+  friend class PersistentLedger;  // loads journal entries whose payloads were already checked
   struct Block;
   struct Candidate;
 
   std::uint16_t intern_type(std::string_view name);
-  Candidate make_candidate(const Entry& entry, std::vector<std::uint8_t>& scratch);
-  Candidate make_candidate(const EncodedEntry& entry);
+  Candidate make_candidate(const EncodedEntry& entry, bool payload_checked);
+  BatchResult insert_batch(std::span<const EncodedEntry> entries,
+                           std::vector<InsertStatus>* statuses, bool payloads_checked);
   InsertResult insert_candidate(const Candidate& candidate);
   BatchResult insert_candidates(std::vector<Candidate>& candidates,
                                 std::vector<InsertStatus>* statuses);
@@ -229,6 +231,8 @@ class Ledger {
 
   std::string id_;
   TypeTable types_;
+  std::string last_type_;  // most entries repeat the previous type: skip its lookup
+  std::uint16_t last_type_id_ = 0;
   PayloadArena arena_;
   std::vector<std::unique_ptr<Block>> blocks_;
   std::vector<std::uint64_t> first_order_;     // per block: order of its first entry

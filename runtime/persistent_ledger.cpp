@@ -16,7 +16,7 @@ PersistentLedger PersistentLedger::open(const std::filesystem::path& path,
   Journal journal = Journal::open(path, ledger_id, options, contents);
   Ledger ledger{std::string(ledger_id)};
   try {
-    ledger.insert_batch(std::span<const EncodedEntry>(contents.entries));
+    ledger.insert_batch(std::span<const EncodedEntry>(contents.entries), nullptr, true);
   } catch (const InvalidEntry& e) {
     // read_journal validated every record, so this means a bug rather than a bad file.
     throw JournalError(path.string() + ": " + e.what());
