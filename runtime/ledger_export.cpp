@@ -1,6 +1,8 @@
 // Ledger export and import: one document model, validated field by field with named places.
 #include "runtime/ledger_export.hpp"
 
+#include "runtime/lua_table_text.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -117,7 +119,8 @@ class DocumentReader {
       validate_type_name(out.type);
       if (e.contains("data")) {
         const json& data = e["data"];
-        if (!data.is_object()) fail(at + ".data", "expected a table/object, got " + kind(data));
+        bool empty_lua_table = data.is_array() && data.empty();  // Lua cannot tell {} kinds apart
+        if (!data.is_object() && !empty_lua_table) fail(at + ".data", "expected a table/object, got " + kind(data));
         for (const auto& [name, value] : data.items()) out.payload.set(name, field(value, at + ".data." + name));
       }
       encode_payload(out.payload);  // checks the encoded size limit
@@ -210,6 +213,24 @@ LedgerDocument ledger_from_json_text(std::string_view text, std::string_view sou
     throw ImportError(std::string(source_name) + ": not valid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
   }
   return ledger_from_json(doc, source_name);
+}
+
+std::string ledger_to_saved_variables(const Ledger& ledger, std::string_view variable) {
+  return write_saved_variable(variable, ledger_document(ledger, false));
+}
+
+LedgerDocument ledger_from_saved_variables(std::string_view text, std::string_view source_name,
+                                           std::string_view variable) {
+  std::vector<std::pair<std::string, json>> vars;
+  try {
+    vars = read_saved_variables(text, source_name);
+  } catch (const LuaTextError& e) {
+    throw ImportError(e.what());
+  }
+  for (const auto& [name, value] : vars) {
+    if (name == variable) return ledger_from_json(value, source_name);
+  }
+  throw ImportError(std::string(source_name) + ": no variable named " + std::string(variable));
 }
 
 }  // namespace tally

@@ -255,3 +255,28 @@ TEST_CASE("fsync policies decide what is durable") {
   }
   CHECK(PersistentLedger::open(dir / "slow", "x", {}, nullptr).ledger().size() == 1);
 }
+
+TEST_CASE("a record naming an undefined entry type is never loaded") {
+  TempDir dir;
+  auto path = dir / "j";
+  auto sizes = write_journal(path, 2);
+  auto bytes = slurp(path);
+  // Rewrite the journal with the first type record dropped: entries of that type now refer to
+  // a type id nobody defined. Records: type(spend), entry 0, type(award), entry 1.
+  JournalContents contents;
+  auto scan = read_journal(bytes, "j", "dkp", contents);
+  REQUIRE(scan.records.size() == 4);
+  std::vector<std::uint8_t> edited(bytes.begin(), bytes.begin() + static_cast<long>(scan.header_size));
+  for (std::size_t r = 1; r < 4; ++r) {
+    auto [offset, size] = scan.records[r];
+    edited.insert(edited.end(), bytes.begin() + static_cast<long>(offset),
+                  bytes.begin() + static_cast<long>(offset + size));
+  }
+  JournalContents edited_contents;
+  auto edited_scan = read_journal(edited, "j", "dkp", edited_contents);
+  CHECK(edited_contents.entries.empty());
+  REQUIRE(edited_scan.bad_regions.size() == 3);
+  CHECK(edited_scan.bad_regions[0].reason == "malformed record: entry refers to undefined type id 0");
+  CHECK(edited_scan.bad_regions[1].reason == "malformed record: type record out of sequence");
+  CHECK(sizes.size() == 2);
+}

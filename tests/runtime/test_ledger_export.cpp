@@ -95,3 +95,88 @@ TEST_CASE("bad JSON documents are refused with the place named") {
   CHECK(import_error(doc(R"({"ts":1,"counter":0,"creator":1,"type":"a","data":{"b":{"hex":"zz"}}})"))
             .find("entries[1].data.b: bad hex digit 'z'") != std::string::npos);
 }
+
+TEST_CASE("SavedVariables export round-trips exactly") {
+  Ledger ledger = sample_ledger();
+  Entry bare{{1, 0, 0, 1}, "note", 1, {}};  // an empty payload is an empty Lua table
+  ledger.insert(bare);
+  std::string text = ledger_to_saved_variables(ledger, "TallyLedger_GuildDKP");
+  LedgerDocument doc = ledger_from_saved_variables(text, "GuildDKP.lua", "TallyLedger_GuildDKP");
+  CHECK(doc.ledger_id == "GuildDKP");
+  CHECK(doc.entries == entries_of(ledger));
+  Ledger again(doc.ledger_id);
+  again.insert_batch(std::span<const Entry>(doc.entries));
+  CHECK(ledger_to_saved_variables(again, "TallyLedger_GuildDKP") == text);
+}
+
+TEST_CASE("SavedVariables text is written as the game writes it") {
+  Ledger ledger("raid");
+  Entry e{{1700000000, 2, 0, 77}, "award", 1, {}};
+  e.payload.set("player", std::string("Dagna")).set("amount", std::int64_t{10}).set("why", std::string("a\"b\\c\n\x01" "2"));
+  ledger.insert(e);
+  const std::string expected =
+      "V = {\n"
+      "\t[\"entries\"] = {\n"
+      "\t\t{\n"
+      "\t\t\t[\"counter\"] = 2,\n"
+      "\t\t\t[\"creator\"] = 77,\n"
+      "\t\t\t[\"data\"] = {\n"
+      "\t\t\t\t[\"amount\"] = 10,\n"
+      "\t\t\t\t[\"player\"] = \"Dagna\",\n"
+      "\t\t\t\t[\"why\"] = \"a\\\"b\\\\c\\n\\0012\",\n"
+      "\t\t\t},\n"
+      "\t\t\t[\"realm\"] = 0,\n"
+      "\t\t\t[\"rev\"] = 1,\n"
+      "\t\t\t[\"ts\"] = 1700000000,\n"
+      "\t\t\t[\"type\"] = \"award\",\n"
+      "\t\t}, -- [1]\n"
+      "\t},\n"
+      "\t[\"format\"] = \"tally-ledger\",\n"
+      "\t[\"ledger\"] = \"raid\",\n"
+      "\t[\"version\"] = 1,\n"
+      "}\n";
+  CHECK(ledger_to_saved_variables(ledger, "V") == expected);
+}
+
+TEST_CASE("hand-edited SavedVariables syntax is read like Lua reads it") {
+  const std::string text = R"(-- saved by hand
+Other = { 1, 2, 3 }
+V = { format = 'tally-ledger'; version = 0x1, ledger = [[
+raid]], --[[ long
+comment ]] entries = {
+  [1] = { ts = 1e3, counter = 0, creator = 5, type = "award", data = { note = "tab\tq\'\65" } },
+  { ts = 2000, counter = 1, creator = -0, type = "award", data = {} },
+}, }
+)";
+  LedgerDocument doc = ledger_from_saved_variables(text, "x.lua", "V");
+  CHECK(doc.ledger_id == "raid");
+  REQUIRE(doc.entries.size() == 2);
+  CHECK(doc.entries[0].key.timestamp == 1000);
+  CHECK(std::get<std::string>(*doc.entries[0].payload.find("note")) == "tab\tq'A");
+  CHECK(doc.entries[1].payload.empty());
+}
+
+TEST_CASE("malformed SavedVariables are refused with line and column") {
+  auto error = [](const std::string& text) {
+    try {
+      ledger_from_saved_variables(text, "bad.lua", "V");
+    } catch (const ImportError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(error("V = {\n  \"unterminated\n}") == "bad.lua:2:3: unterminated string");
+  CHECK(error("V = { \"\\q\" }") == "bad.lua:1:8: invalid escape '\\q' in a string");
+  CHECK(error("V = { \"\\300\" }") == "bad.lua:1:12: escape \\300 is larger than 255");
+  CHECK(error("V { }") == "bad.lua:1:3: expected '=' after the variable name, got '{'");
+  CHECK(error("V = { 1, 2") == "bad.lua:1:11: unterminated table: expected '}'");
+  CHECK(error("V = { [nil] = 1 }") == "bad.lua:1:16: table key is nil");
+  CHECK(error("V = { 1 } junk") == "bad.lua:1:15: expected '=' after the variable name, got the end of the file");
+  CHECK(error("1V = {}") == "bad.lua:1:1: expected a variable name");
+  CHECK(error(std::string(300, '{')).find("expected a variable name") != std::string::npos);
+  CHECK(error("V = " + std::string(250, '{') + std::string(250, '}')) ==
+        "bad.lua:1:205: tables nested deeper than 200");
+  CHECK(error("W = {}") == "bad.lua: no variable named V");
+  CHECK(error("V = { format = 'tally-ledger', version = 1, ledger = 'x', entries = { { ts = 1.5 } } }") ==
+        "bad.lua: entries[1].ts: expected an integer, got 1.5");
+}
