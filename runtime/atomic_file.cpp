@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -28,7 +29,9 @@ void fsync_directory(const std::filesystem::path& dir) {
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view contents) {
   std::filesystem::path temp = path;
-  temp += ".tmp-" + std::to_string(::getpid());
+  // Unique per process and per call, so two writers in one process never share a temp file.
+  static std::atomic<unsigned> sequence{0};
+  temp += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(sequence++);
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail("cannot create", temp);
   std::size_t done = 0;
@@ -44,8 +47,12 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    int saved = errno;
+  // Close even when fsync fails, so the descriptor never leaks.
+  int synced = ::fsync(fd);
+  int sync_errno = errno;
+  int closed = ::close(fd);
+  if (synced != 0 || closed != 0) {
+    int saved = synced != 0 ? sync_errno : errno;
     ::unlink(temp.c_str());
     errno = saved;
     fail("cannot flush", temp);

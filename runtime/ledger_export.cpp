@@ -1,7 +1,7 @@
 // Ledger export and import: one document model, validated field by field with named places.
 #include "runtime/ledger_export.hpp"
 
-#include "runtime/lua_table_text.hpp"
+#include "runtime/saved_variables.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -215,20 +215,81 @@ LedgerDocument ledger_from_json_text(std::string_view text, std::string_view sou
   return ledger_from_json(doc, source_name);
 }
 
+// ---------------------------------------------------------------------------------------------
+// SavedVariables: the same document, carried as a Lua table.
+
+namespace {
+
+savedvars::Value to_lua(const json& v) {
+  switch (v.type()) {
+    case json::value_t::boolean: return v.get<bool>();
+    case json::value_t::number_integer: return v.get<std::int64_t>();
+    case json::value_t::number_unsigned: return v.get<std::uint64_t>();
+    case json::value_t::number_float: return v.get<double>();
+    case json::value_t::string: return v.get<std::string>();
+    case json::value_t::array: {
+      savedvars::Table t;
+      for (std::size_t i = 0; i < v.size(); ++i) t.set(i + 1, to_lua(v[i]));
+      return t;
+    }
+    case json::value_t::object: {
+      savedvars::Table t;
+      for (const auto& [key, value] : v.items()) t.set(key, to_lua(value));
+      return t;
+    }
+    default: return {};
+  }
+}
+
+// Lua numbers are doubles: integral ones within the safe range come back as integers.
+json from_lua(const savedvars::Value& v, std::string_view source, const std::string& at) {
+  switch (v.type()) {
+    case savedvars::Value::Type::Boolean: return v.as_boolean();
+    case savedvars::Value::Type::Number: {
+      double d = v.as_number();
+      if (std::trunc(d) == d && std::fabs(d) <= static_cast<double>(kMaxSafeInteger)) {
+        return static_cast<std::int64_t>(d);
+      }
+      return d;
+    }
+    case savedvars::Value::Type::String: return v.as_string();
+    case savedvars::Value::Type::Table: break;
+    case savedvars::Value::Type::Nil: return nullptr;
+  }
+  const savedvars::Table& t = v.as_table();
+  bool is_list = true;
+  for (std::size_t i = 1; i <= t.size() && is_list; ++i) is_list = t.find(i) != nullptr;
+  if (is_list) {
+    json list = json::array();
+    for (std::size_t i = 1; i <= t.size(); ++i) list.push_back(from_lua(*t.find(i), source, at + "[" + std::to_string(i) + "]"));
+    return list;
+  }
+  json object = json::object();
+  for (const auto& [key, value] : t) {
+    if (!key.is_string()) {
+      throw ImportError(std::string(source) + ": " + at + ": only string keys and lists belong in a ledger document");
+    }
+    object[key.as_string()] = from_lua(value, source, at + "." + key.as_string());
+  }
+  return object;
+}
+
+}  // namespace
+
 std::string ledger_to_saved_variables(const Ledger& ledger, std::string_view variable) {
-  return write_saved_variable(variable, ledger_document(ledger, false));
+  return savedvars::write(variable, to_lua(ledger_document(ledger, false)));
 }
 
 LedgerDocument ledger_from_saved_variables(std::string_view text, std::string_view source_name,
                                            std::string_view variable) {
-  std::vector<std::pair<std::string, json>> vars;
+  savedvars::Variables vars;
   try {
-    vars = read_saved_variables(text, source_name);
-  } catch (const LuaTextError& e) {
+    vars = savedvars::parse(text, source_name);
+  } catch (const savedvars::ParseError& e) {
     throw ImportError(e.what());
   }
   for (const auto& [name, value] : vars) {
-    if (name == variable) return ledger_from_json(value, source_name);
+    if (name == variable) return ledger_from_json(from_lua(value, source_name, name), source_name);
   }
   throw ImportError(std::string(source_name) + ": no variable named " + std::string(variable));
 }

@@ -144,8 +144,8 @@ Other = { 1, 2, 3 }
 V = { format = 'tally-ledger'; version = 0x1, ledger = [[
 raid]], --[[ long
 comment ]] entries = {
-  [1] = { ts = 1e3, counter = 0, creator = 5, type = "award", data = { note = "tab\tq\'\65" } },
-  { ts = 2000, counter = 1, creator = -0, type = "award", data = {} },
+  { ts = 1e3, counter = 0, creator = 5, type = "award", data = { note = "tab\tq\'\65" } },
+  [2] = { ts = 2000, counter = 1, creator = -0, type = "award", data = {} },
 }, }
 )";
   LedgerDocument doc = ledger_from_saved_variables(text, "x.lua", "V");
@@ -165,17 +165,17 @@ TEST_CASE("malformed SavedVariables are refused with line and column") {
     }
     return std::string("no error");
   };
-  CHECK(error("V = {\n  \"unterminated\n}") == "bad.lua:2:3: unterminated string");
-  CHECK(error("V = { \"\\q\" }") == "bad.lua:1:8: invalid escape '\\q' in a string");
-  CHECK(error("V = { \"\\300\" }") == "bad.lua:1:12: escape \\300 is larger than 255");
-  CHECK(error("V { }") == "bad.lua:1:3: expected '=' after the variable name, got '{'");
-  CHECK(error("V = { 1, 2") == "bad.lua:1:11: unterminated table: expected '}'");
-  CHECK(error("V = { [nil] = 1 }") == "bad.lua:1:16: table key is nil");
-  CHECK(error("V = { 1 } junk") == "bad.lua:1:15: expected '=' after the variable name, got the end of the file");
-  CHECK(error("1V = {}") == "bad.lua:1:1: expected a variable name");
+  CHECK(error("V = {\n  \"unterminated\n}") == "bad.lua:2:3: unterminated string (line break inside quotes)");
+  CHECK(error("V = { \"\\q\" }") == "bad.lua:1:8: invalid escape sequence '\\q'");
+  CHECK(error("V = { \"\\300\" }") == "bad.lua:1:8: escape sequence '\\300' is larger than 255");
+  CHECK(error("V { }") == "bad.lua:1:3: expected '=' after 'V', got '{'");
+  CHECK(error("V = { 1, 2") == "bad.lua:1:11: expected '}' to close the '{' at 1:5, got end of file");
+  CHECK(error("V = { [nil] = 1 }") == "bad.lua:1:8: table index is nil");
+  CHECK(error("V = { 1 } junk") == "bad.lua:1:15: expected '=' after 'junk', got end of file");
+  CHECK(error("1V = {}") == "bad.lua:1:1: malformed number '1V'");
   CHECK(error(std::string(300, '{')).find("expected a variable name") != std::string::npos);
   CHECK(error("V = " + std::string(250, '{') + std::string(250, '}')) ==
-        "bad.lua:1:205: tables nested deeper than 200");
+        "bad.lua:1:205: tables nested 201 levels deep (the limit is 200)");
   CHECK(error("W = {}") == "bad.lua: no variable named V");
   CHECK(error("V = { format = 'tally-ledger', version = 1, ledger = 'x', entries = { { ts = 1.5 } } }") ==
         "bad.lua: entries[1].ts: expected an integer, got 1.5");
