@@ -9,5 +9,6 @@ namespace tally::cli {
 int bench_ledger(const std::vector<std::string>& args);
 
 int demo(const std::vector<std::string>& args);
+int run(const std::vector<std::string>& args);
 
 }  // namespace tally::cli

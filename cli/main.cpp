@@ -13,6 +13,9 @@ constexpr const char* kUsage = R"(usage: tally <command> [options]
 
 commands:
   demo [--dir DIR]                 a guild's DKP ledger: submit, persist, reopen, verify
+  run <addons-dir> [--clients N] [--fps F] [--duration S] [--realtime|--fast]
+      [--saved DIR] [--slash "Name:/cmd args"] [--quiet]
+                                   run addons in N clients in the game-like frame loop
   bench ledger [--entries N] [--runs R] [--seed S] [--json FILE] [--dir DIR]
                                    insert, merge, journal and memory figures
 )";
@@ -29,6 +32,7 @@ int main(int argc, char** argv) {
     std::string command = args[0];
     std::vector<std::string> rest(args.begin() + 1, args.end());
     if (command == "demo") return tally::cli::demo(rest);
+    if (command == "run") return tally::cli::run(rest);
     if (command == "bench") {
       if (!rest.empty() && rest[0] == "ledger") {
         return tally::cli::bench_ledger({rest.begin() + 1, rest.end()});

@@ -1,0 +1,488 @@
+// One simulated client: builds its sandboxed Lua state, loads addons the way the game does,
+// drives events and frames, and reads and writes SavedVariables.
+#include "bindings/client.hpp"
+
+#include <lua.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <functional>
+#include <map>
+#include <stdexcept>
+
+#include "bindings/embedded_lua.hpp"
+#include "bindings/host.hpp"
+#include "bindings/lua_values.hpp"
+#include "bindings/sandbox.hpp"
+#include "runtime/atomic_file.hpp"
+
+namespace tally {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Host functions given to game_api.lua. Each gets its Client as upvalue 1. C++ exceptions are
+// caught here and turned into Lua errors after the catch block, so no exception crosses into Lua
+// and no Lua error unwinds through a live C++ object.
+
+Client& client_of(lua_State* L) {
+  return *static_cast<Client*>(lua_touserdata(L, lua_upvalueindex(1)));
+}
+
+template <int (*Fn)(lua_State*)>
+int guarded(lua_State* L) {
+  std::string message;
+  try {
+    return Fn(L);
+  } catch (const std::exception& e) {
+    message = e.what();
+  }
+  lua_pushlstring(L, message.data(), message.size());
+  return lua_error(L);
+}
+
+int host_log(lua_State* L) {
+  client_of(L).append_log(false, luaL_checkstring(L, 1));
+  return 0;
+}
+
+int host_log_error(lua_State* L) {
+  client_of(L).append_log(true, luaL_checkstring(L, 1));
+  return 0;
+}
+
+int host_precise_time(lua_State* L) {
+  lua_pushnumber(L, client_of(L).host().now());
+  return 1;
+}
+
+int host_server_time(lua_State* L) {
+  lua_pushnumber(L, client_of(L).host().server_time());
+  return 1;
+}
+
+int host_is_logged_in(lua_State* L) {
+  lua_pushboolean(L, client_of(L).logged_in());
+  return 1;
+}
+
+int field_or(lua_State* L, const char* name, int fallback) {
+  lua_getfield(L, 1, name);
+  int value = lua_isnumber(L, -1) ? static_cast<int>(lua_tointeger(L, -1)) : fallback;
+  if (!lua_isnil(L, -1) && !lua_isnumber(L, -1)) luaL_error(L, "time: field '%s' is not a number", name);
+  lua_pop(L, 1);
+  return value;
+}
+
+// time(table): Unix seconds of a UTC date table (the host runs every client on UTC).
+int host_make_time(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TTABLE);
+  std::tm t{};
+  t.tm_year = field_or(L, "year", -1) - 1900;
+  t.tm_mon = field_or(L, "month", -1) - 1;
+  t.tm_mday = field_or(L, "day", -1);
+  if (t.tm_year < -1899 || t.tm_mon < -1 || t.tm_mday < 0) return luaL_error(L, "time: table needs year, month and day");
+  t.tm_hour = field_or(L, "hour", 12);
+  t.tm_min = field_or(L, "min", 0);
+  t.tm_sec = field_or(L, "sec", 0);
+  lua_pushnumber(L, static_cast<lua_Number>(timegm(&t)));
+  return 1;
+}
+
+// date([format [, time]]) on UTC; "*t" gives a table, as os.date does.
+int host_date(lua_State* L) {
+  std::string format = luaL_optstring(L, 1, "%c");
+  auto when = static_cast<std::time_t>(luaL_optnumber(L, 2, client_of(L).host().server_time()));
+  if (!format.empty() && format[0] == '!') format.erase(0, 1);
+  std::tm t{};
+  if (gmtime_r(&when, &t) == nullptr) return luaL_error(L, "date: time out of range");
+  if (format == "*t") {
+    lua_createtable(L, 0, 9);
+    const std::pair<const char*, int> fields[] = {
+        {"year", t.tm_year + 1900}, {"month", t.tm_mon + 1}, {"day", t.tm_mday},
+        {"hour", t.tm_hour},        {"min", t.tm_min},       {"sec", t.tm_sec},
+        {"wday", t.tm_wday + 1},    {"yday", t.tm_yday + 1}};
+    for (const auto& [name, value] : fields) {
+      lua_pushinteger(L, value);
+      lua_setfield(L, -2, name);
+    }
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "isdst");
+    return 1;
+  }
+  if (format.size() > 256) return luaL_error(L, "date: format longer than 256 characters");
+  char buffer[1024];
+  std::size_t n = std::strftime(buffer, sizeof buffer, format.c_str(), &t);
+  lua_pushlstring(L, buffer, n);
+  return 1;
+}
+
+// C_ChatInfo.RegisterAddonMessagePrefix(prefix) -> Enum.RegisterAddonMessagePrefixResult
+int host_register_prefix(lua_State* L) {
+  std::size_t len = 0;
+  const char* prefix = luaL_checklstring(L, 1, &len);
+  Client& c = client_of(L);
+  lua_pushinteger(L, static_cast<int>(c.host().network().register_prefix(c.id(), {prefix, len})));
+  return 1;
+}
+
+int host_is_prefix_registered(lua_State* L) {
+  std::size_t len = 0;
+  const char* prefix = luaL_checklstring(L, 1, &len);
+  Client& c = client_of(L);
+  lua_pushboolean(L, c.host().network().is_prefix_registered(c.id(), {prefix, len}));
+  return 1;
+}
+
+// C_ChatInfo.SendAddonMessage(prefix, text [, chatType [, target]]) -> Enum.SendAddonMessageResult
+int host_send_addon_message(lua_State* L) {
+  std::size_t prefix_len = 0, text_len = 0, type_len = 0, target_len = 0;
+  const char* prefix = luaL_checklstring(L, 1, &prefix_len);
+  const char* text = luaL_checklstring(L, 2, &text_len);
+  const char* chat_type = luaL_optlstring(L, 3, "PARTY", &type_len);
+  const char* target = luaL_optlstring(L, 4, "", &target_len);
+  Client& c = client_of(L);
+  auto result = c.host().network().send(c.id(), {prefix, prefix_len}, {text, text_len},
+                                        {chat_type, type_len}, {target, target_len});
+  lua_pushinteger(L, static_cast<int>(result));
+  return 1;
+}
+
+void set_function(lua_State* L, Client* client, const char* name, lua_CFunction fn) {
+  lua_pushlightuserdata(L, client);
+  lua_pushcclosure(L, fn, 1);
+  lua_setfield(L, -2, name);
+}
+
+void set_string(lua_State* L, const char* name, const std::string& value) {
+  lua_pushlstring(L, value.data(), value.size());
+  lua_setfield(L, -2, name);
+}
+
+std::string pop_error(lua_State* L) {
+  const char* message = lua_tostring(L, -1);
+  std::string text = message != nullptr ? message : "(error object is not a string)";
+  lua_pop(L, 1);
+  return text;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+Client::Client(Host& host, std::uint32_t id, ClientOptions options)
+    : host_(host), id_(id), options_(std::move(options)), lua_(options_.memory_limit) {
+  if (options_.player_id == 0) {
+    // A stable id from the name, so a client keeps its GUID across runs.
+    std::uint32_t h = 2166136261u;
+    for (char c : options_.name) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
+    options_.player_id = h;
+  }
+  install_game_api();
+}
+
+Client::~Client() = default;
+
+std::string Client::guid() const {
+  char buffer[48];
+  std::snprintf(buffer, sizeof buffer, "Player-%u-%08X", static_cast<unsigned>(options_.realm_id),
+                static_cast<unsigned>(options_.player_id));
+  return buffer;
+}
+
+void Client::install_game_api() {
+  lua_State* L = lua_.get();
+  open_allowed_libraries(L);
+  install_safe_builtins(L);
+  // math.random must give the same sequence for the same client on every run.
+  lua_getglobal(L, "math");
+  lua_getfield(L, -1, "randomseed");
+  lua_pushnumber(L, options_.player_id);
+  lua_call(L, 1, 0);
+  lua_pop(L, 1);
+
+  if (luaL_loadbuffer(L, kGameApiLua, kGameApiLuaSize, "=[tally game_api.lua]") != 0) {
+    throw std::runtime_error("game_api.lua: " + pop_error(L));
+  }
+  lua_createtable(L, 0, 20);
+  lua_getglobal(L, "debug");
+  lua_getfield(L, -1, "traceback");
+  lua_setfield(L, -3, "traceback");
+  lua_pop(L, 1);
+  set_function(L, this, "log", host_log);
+  set_function(L, this, "log_error", host_log_error);
+  set_function(L, this, "precise_time", host_precise_time);
+  set_function(L, this, "server_time", host_server_time);
+  set_function(L, this, "is_logged_in", host_is_logged_in);
+  set_function(L, this, "make_time", host_make_time);
+  set_function(L, this, "date", guarded<host_date>);
+  set_function(L, this, "register_prefix", guarded<host_register_prefix>);
+  set_function(L, this, "is_prefix_registered", host_is_prefix_registered);
+  set_function(L, this, "send_addon_message", guarded<host_send_addon_message>);
+  set_string(L, "player_name", options_.name);
+  set_string(L, "player_guid", guid());
+  set_string(L, "realm_name", options_.realm);
+  set_string(L, "build_version", host_.options().build_version);
+  set_string(L, "build_number", host_.options().build_number);
+  set_string(L, "build_date", host_.options().build_date);
+  lua_pushinteger(L, host_.options().interface_version);
+  lua_setfield(L, -2, "interface_version");
+  if (lua_pcall(L, 1, 1, 0) != 0) throw std::runtime_error("game_api.lua: " + pop_error(L));
+  internal_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+  lock_down(L);
+}
+
+void Client::append_log(bool error, std::string text) {
+  log_.push_back({host_.now(), error, std::move(text)});
+  if (sink_) sink_(*this, log_.back());
+}
+
+// Every entry from C++ into the client's Lua state runs inside lua_cpcall, so a Lua error,
+// including running out of the client's memory while pushing arguments, ends here: it is
+// logged and the client goes on.
+namespace {
+struct ProtectedBody {
+  const std::function<void(lua_State*)>* body;
+};
+int run_protected_body(lua_State* L) {
+  auto* call = static_cast<ProtectedBody*>(lua_touserdata(L, 1));
+  lua_pop(L, 1);
+  (*call->body)(L);
+  return 0;
+}
+}  // namespace
+
+bool Client::protect(const std::function<void(lua_State*)>& body) {
+  lua_State* L = lua_.get();
+  ProtectedBody call{&body};
+  int top = lua_gettop(L);
+  std::size_t refused_before = lua_.refused_allocations();
+  bool ok = lua_cpcall(L, run_protected_body, &call) == 0;
+  if (!ok) {
+    std::string message = pop_error(L);
+    lua_settop(L, top);
+    append_log(true, message);
+  }
+  if (lua_.refused_allocations() != refused_before) {
+    // LuaJIT does not collect before failing an allocation: free what the failed code left so
+    // the client can run again.
+    lua_gc(L, LUA_GCCOLLECT, 0);
+    append_log(true, "memory limit of " + std::to_string(lua_.memory_limit() >> 20) +
+                         " MiB reached; " + std::to_string(lua_.memory_used() >> 10) + " KiB in use after collecting");
+  }
+  return ok;
+}
+
+// Calls internals[function] with the nargs values on top of the stack (inside protect()).
+void Client::call_internal(lua_State* L, const char* function, int nargs, int nresults) {
+  lua_rawgeti(L, LUA_REGISTRYINDEX, internal_ref_);
+  lua_getfield(L, -1, function);
+  lua_remove(L, -2);
+  lua_insert(L, -(nargs + 1));
+  lua_call(L, nargs, nresults);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Addons
+
+void Client::load_addons(const AddonCatalog& catalog) {
+  catalog_ = catalog;
+  for (const std::string& warning : catalog_.warnings) append_log(true, warning);
+  for (const AddonInfo& addon : catalog_.addons) {
+    if (!addon.loadable) {
+      append_log(true, "Couldn't load " + addon.name + ": " + addon.reason);
+      continue;
+    }
+    load_addon(addon);
+  }
+}
+
+// Compiles code and runs it with the nargs values on top of the stack as its `...`; errors go
+// to the client's error handler, as in the game. Runs inside protect().
+bool Client::run_chunk(lua_State* L, std::string_view code, const std::string& chunk_name, int nargs) {
+  if (luaL_loadbuffer(L, code.data(), code.size(), chunk_name.c_str()) != 0) {
+    lua_insert(L, -(nargs + 1));  // the message below the unused arguments
+    lua_pop(L, nargs);
+    call_internal(L, "report", 1, 0);
+    return false;
+  }
+  lua_insert(L, -(nargs + 1));
+  call_internal(L, "safecall", nargs + 1, 1);
+  bool ok = lua_toboolean(L, -1) != 0;
+  lua_pop(L, 1);
+  return ok;
+}
+
+bool Client::run_script(std::string_view code, const std::string& chunk_name) {
+  bool ok = false;
+  protect([&](lua_State* L) { ok = run_chunk(L, code, chunk_name, 0); });
+  return ok;
+}
+
+void Client::load_addon(const AddonInfo& addon) {
+  const std::string table_key = "tally.addon." + addon.name;
+  protect([&](lua_State* L) {
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, table_key.c_str());
+  });
+  for (const std::string& warning : addon.warnings) append_log(true, warning);
+  for (const LoadStep& step : addon.steps) {
+    std::string code = step.code;
+    if (step.kind == LoadStep::LuaFile) {
+      try {
+        code = read_file(step.path);
+      } catch (const std::exception& e) {
+        append_log(true, addon.name + ": " + e.what());
+        continue;
+      }
+    }
+    // Every file of an addon gets (addonName, addonTable): the same private table each time.
+    protect([&](lua_State* L) {
+      lua_pushlstring(L, addon.name.data(), addon.name.size());
+      lua_getfield(L, LUA_REGISTRYINDEX, table_key.c_str());
+      run_chunk(L, code, step.chunk_name, 2);
+    });
+  }
+  load_saved_variables(addon);
+  loaded_.push_back(addon.name);
+  fire_event("ADDON_LOADED", {addon.name});
+}
+
+void Client::login() {
+  if (logged_in_) return;
+  logged_in_ = true;
+  fire_event("PLAYER_LOGIN");
+  fire_event("PLAYER_ENTERING_WORLD", {true, false});
+}
+
+void Client::logout() {
+  if (!logged_in_) return;
+  fire_event("PLAYER_LOGOUT");
+  for (const AddonInfo& addon : catalog_.addons) {
+    if (std::find(loaded_.begin(), loaded_.end(), addon.name) != loaded_.end()) save_saved_variables(addon);
+  }
+  logged_in_ = false;
+}
+
+void Client::tick(double now, double elapsed) {
+  protect([&](lua_State* L) {
+    lua_pushnumber(L, now);
+    lua_pushnumber(L, elapsed);
+    call_internal(L, "tick", 2, 0);
+  });
+}
+
+void Client::fire_event(std::string_view event, const std::vector<EventArg>& args) {
+  protect([&](lua_State* L) {
+    lua_pushlstring(L, event.data(), event.size());
+    for (const EventArg& arg : args) {
+      if (std::holds_alternative<bool>(arg)) {
+        lua_pushboolean(L, std::get<bool>(arg));
+      } else if (std::holds_alternative<double>(arg)) {
+        lua_pushnumber(L, std::get<double>(arg));
+      } else if (std::holds_alternative<std::string>(arg)) {
+        const auto& text = std::get<std::string>(arg);
+        lua_pushlstring(L, text.data(), text.size());
+      } else {
+        lua_pushnil(L);
+      }
+    }
+    call_internal(L, "dispatch_event", static_cast<int>(args.size()) + 1, 0);
+  });
+}
+
+bool Client::run_slash_command(std::string_view text) {
+  bool handled = false;
+  protect([&](lua_State* L) {
+    lua_pushlstring(L, text.data(), text.size());
+    call_internal(L, "run_slash", 1, 1);
+    handled = lua_toboolean(L, -1) != 0;
+    lua_pop(L, 1);
+  });
+  return handled;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SavedVariables: <dir>/<Name>/SavedVariables/<Addon>.lua for the account-wide variables and
+// <dir>/<Name>/<Realm>/<Name>/SavedVariables/<Addon>.lua for the per-character ones.
+
+std::filesystem::path Client::saved_variables_file(const AddonInfo& addon, bool per_character) const {
+  std::filesystem::path dir = options_.saved_variables_dir / options_.name;
+  if (per_character) dir = dir / options_.realm / options_.name;
+  return dir / "SavedVariables" / (addon.name + ".lua");
+}
+
+void Client::load_saved_variables(const AddonInfo& addon) {
+  if (options_.saved_variables_dir.empty()) return;
+  for (bool per_character : {false, true}) {
+    const auto& names = per_character ? addon.toc.saved_variables_per_character : addon.toc.saved_variables;
+    auto path = saved_variables_file(addon, per_character);
+    std::error_code ec;
+    if (names.empty() || !std::filesystem::exists(path, ec)) continue;
+    savedvars::Variables variables;
+    try {
+      variables = savedvars::parse(read_file(path), path.string());
+    } catch (const std::exception& e) {
+      // Keep the unreadable file aside: writing at logout must not destroy what it held.
+      auto aside = path;
+      aside += ".unreadable-" + std::to_string(std::time(nullptr));
+      std::filesystem::rename(path, aside, ec);
+      append_log(true, addon.name + ": SavedVariables not loaded: " + e.what() + " (kept as " + aside.string() + ")");
+      continue;
+    }
+    for (const auto& [name, value] : variables) {
+      if (std::find(names.begin(), names.end(), name) == names.end()) continue;  // not declared
+      protect([&](lua_State* L) {
+        push_saved_value(L, value);
+        lua_setglobal(L, name.c_str());
+      });
+    }
+  }
+}
+
+void Client::save_saved_variables(const AddonInfo& addon) {
+  if (options_.saved_variables_dir.empty()) return;
+  for (bool per_character : {false, true}) {
+    const auto& names = per_character ? addon.toc.saved_variables_per_character : addon.toc.saved_variables;
+    if (names.empty()) continue;
+    auto path = saved_variables_file(addon, per_character);
+    // What the file held before: a variable that cannot be saved now keeps its old value.
+    std::map<std::string, savedvars::Value> previous;
+    try {
+      std::error_code ec;
+      if (std::filesystem::exists(path, ec)) {
+        for (auto& [name, value] : savedvars::parse(read_file(path), path.string())) previous[name] = std::move(value);
+      }
+    } catch (const std::exception&) {
+      previous.clear();
+    }
+    savedvars::Variables out;
+    for (const std::string& name : names) {
+      std::string problem;
+      bool read = protect([&](lua_State* L) {
+        lua_getglobal(L, name.c_str());
+        try {
+          out.emplace_back(name, read_saved_value(L, -1, name));
+        } catch (const std::exception& e) {
+          problem = e.what();
+        }
+        lua_pop(L, 1);
+      });
+      if (!read || !problem.empty()) {
+        append_log(true, addon.name + ": " + (problem.empty() ? name + " could not be read" : problem) + "; " +
+                             name + " keeps its previously saved value");
+        if (auto it = previous.find(name); it != previous.end()) out.emplace_back(name, it->second);
+      }
+    }
+    try {
+      std::filesystem::create_directories(path.parent_path());
+      write_file_atomically(path, savedvars::write_file_contents(out));
+    } catch (const std::exception& e) {
+      append_log(true, addon.name + ": SavedVariables not written: " + e.what());
+    }
+  }
+}
+
+}  // namespace tally

@@ -1,0 +1,106 @@
+// One simulated game client: its own LuaJIT state, the addons loaded into it, its log and its
+// SavedVariables.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "bindings/lua_state.hpp"
+#include "runtime/addon_catalog.hpp"
+
+namespace tally {
+
+class Host;
+
+struct ClientOptions {
+  std::string name;                   // character name, unique within a host
+  std::string realm = "Tally";
+  std::uint16_t realm_id = 1;
+  std::uint32_t player_id = 0;        // the 8 hex digits of the GUID; 0: derived from the name
+  std::string guild;                  // empty: not in a guild
+  std::uint32_t raid = 0;             // raid group id, 0: none
+  std::uint32_t party = 0;            // party group id, 0: none
+  std::size_t memory_limit = 256u << 20;
+  std::filesystem::path saved_variables_dir;  // empty: SavedVariables are neither read nor written
+};
+
+// A value passed with an event: nil, boolean, number or string.
+using EventArg = std::variant<std::monostate, bool, double, std::string>;
+
+struct LogLine {
+  double time;
+  bool error;
+  std::string text;
+};
+
+class Client {
+ public:
+  // Made by Host::add_client; `id` is the client's address on the host's network.
+  Client(Host& host, std::uint32_t id, ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  const ClientOptions& options() const { return options_; }
+  const std::string& name() const { return options_.name; }
+  std::uint32_t id() const { return id_; }
+  std::string guid() const;
+
+  // Loads every loadable addon of the catalog in its order: files, SavedVariables, ADDON_LOADED.
+  // Addons that are not loadable, and load errors, are logged; the client goes on.
+  void load_addons(const AddonCatalog& catalog);
+  const std::vector<std::string>& loaded_addons() const { return loaded_; }
+
+  // PLAYER_LOGIN then PLAYER_ENTERING_WORLD(true, false).
+  void login();
+  bool logged_in() const { return logged_in_; }
+  // PLAYER_LOGOUT, then SavedVariables written.
+  void logout();
+
+  // One frame: timers and OnUpdate scripts. `now` is the host clock in seconds.
+  void tick(double now, double elapsed);
+  void fire_event(std::string_view event, const std::vector<EventArg>& args = {});
+  // Runs Lua text in the client's global environment (tests, scenarios, /run); errors go to the
+  // client's error handler. False when it failed to compile or raised an error.
+  bool run_script(std::string_view code, const std::string& chunk_name = "=(run_script)");
+  // Runs a slash command as if typed into the chat box; false when no addon took it.
+  bool run_slash_command(std::string_view text);
+
+  const std::vector<LogLine>& log() const { return log_; }
+  void set_log_sink(std::function<void(const Client&, const LogLine&)> sink) { sink_ = std::move(sink); }
+  std::size_t memory_used() const { return lua_.memory_used(); }
+  lua_State* lua() const { return lua_.get(); }
+  Host& host() const { return host_; }
+
+  // Called by the host functions given to Lua.
+  void append_log(bool error, std::string text);
+
+ private:
+  void install_game_api();
+  bool protect(const std::function<void(lua_State*)>& body);
+  void call_internal(lua_State* L, const char* function, int nargs, int nresults);
+  void load_addon(const AddonInfo& addon);
+  bool run_chunk(lua_State* L, std::string_view code, const std::string& chunk_name, int nargs);
+  void load_saved_variables(const AddonInfo& addon);
+  void save_saved_variables(const AddonInfo& addon);
+  std::filesystem::path saved_variables_file(const AddonInfo& addon, bool per_character) const;
+
+  Host& host_;
+  std::uint32_t id_;
+  ClientOptions options_;
+  LuaState lua_;
+  int internal_ref_ = -1;                 // registry reference to game_api.lua's internals
+  std::vector<std::string> loaded_;
+  AddonCatalog catalog_;                  // kept for SavedVariables at logout
+  std::vector<LogLine> log_;
+  std::function<void(const Client&, const LogLine&)> sink_;
+  bool logged_in_ = false;
+};
+
+}  // namespace tally

@@ -1,0 +1,11 @@
+// Lua glue compiled into the binary (generated from bindings/lua/*.lua at build time).
+#pragma once
+
+#include <cstddef>
+
+namespace tally {
+
+extern const char kGameApiLua[];
+extern const std::size_t kGameApiLuaSize;
+
+}  // namespace tally

@@ -1,0 +1,56 @@
+// The embedding API: a host runs many clients in one game-like frame loop on one clock.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bindings/client.hpp"
+#include "runtime/addon_network.hpp"
+
+namespace tally {
+
+struct HostOptions {
+  std::uint32_t start_server_time = 1764000000;  // GetServerTime() at the first frame
+  std::string build_version = "1.15.7";
+  std::string build_number = "61582";
+  std::string build_date = "Oct 30 2026";
+  int interface_version = 11507;                  // GetBuildInfo()'s 4th value
+  NetworkOptions network;                         // addon-message limits, latency, faults
+};
+
+class Host {
+ public:
+  explicit Host(HostOptions options = {});
+  ~Host();
+
+  // Adds a client; its name must be unique. Throws std::invalid_argument otherwise.
+  Client& add_client(ClientOptions options);
+  const std::vector<std::unique_ptr<Client>>& clients() const { return clients_; }
+  Client* find_client(std::string_view name) const;
+
+  // Loads the catalog's addons into every client.
+  void load_addons(const AddonCatalog& catalog);
+  // Logs every client in (PLAYER_LOGIN, PLAYER_ENTERING_WORLD).
+  void start();
+  // Advances the clock by dt seconds, delivers the addon messages now due (CHAT_MSG_ADDON), and
+  // runs one frame on every client.
+  void tick(double dt);
+  // Logs every client out and writes their SavedVariables.
+  void shutdown();
+
+  double now() const { return now_; }
+  AddonNetwork& network() { return network_; }
+  std::uint32_t server_time() const;
+  const HostOptions& options() const { return options_; }
+
+ private:
+  HostOptions options_;
+  AddonNetwork network_;
+  std::vector<std::unique_ptr<Client>> clients_;
+  double now_ = 0;
+  bool started_ = false;
+};
+
+}  // namespace tally

@@ -1,0 +1,84 @@
+// `tally run`: loads an AddOns folder into N clients and runs them in the game-like frame loop.
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "bindings/host.hpp"
+#include "cli/arguments.hpp"
+#include "cli/commands.hpp"
+
+namespace tally::cli {
+
+namespace {
+
+const char* kNames[] = {"Aelric",  "Brannoc", "Cyrielle", "Dagna",  "Eowald",  "Fenwyn",
+                        "Garruk",  "Hestia",  "Ilsabet",  "Jorund", "Kestrel", "Lunaria"};
+
+std::string client_name(int i) {
+  constexpr int kCount = static_cast<int>(sizeof kNames / sizeof kNames[0]);
+  std::string name = kNames[i % kCount];
+  if (i >= kCount) name += std::string(1, static_cast<char>('a' + (i / kCount - 1) % 26)) + std::to_string(i / kCount);
+  return name;
+}
+
+}  // namespace
+
+int run(const std::vector<std::string>& args) {
+  Arguments a(args, {"realtime", "fast", "quiet"});
+  a.reject_unknown({"clients", "fps", "duration", "realtime", "fast", "saved", "slash", "quiet"});
+  if (a.positional().size() != 1) throw UsageError("run needs one addons directory");
+  if (a.flag("realtime") && a.flag("fast")) throw UsageError("--realtime and --fast exclude each other");
+  int clients = static_cast<int>(a.integer("clients", 1, 1, 5000));
+  int fps = static_cast<int>(a.integer("fps", 60, 1, 1000));
+  double duration = static_cast<double>(a.integer("duration", 5, 0, 86400 * 30));
+  bool realtime = a.flag("realtime");
+  bool quiet = a.flag("quiet");
+
+  // A bad AddOns folder is a clear error before anything runs.
+  AddonCatalog catalog = scan_addons(a.positional()[0]);
+
+  Host host;
+  for (int i = 0; i < clients; ++i) {
+    ClientOptions options;
+    options.name = client_name(i);
+    options.guild = "Tally Guild";
+    options.raid = 1;
+    options.saved_variables_dir = a.text("saved", "");
+    Client& client = host.add_client(options);
+    if (!quiet) {
+      client.set_log_sink([](const Client& c, const LogLine& line) {
+        std::printf("%9.3f [%s]%s %s\n", line.time, c.name().c_str(), line.error ? " error:" : "", line.text.c_str());
+      });
+    }
+  }
+  host.load_addons(catalog);
+  host.start();
+  // --slash "Name:/cmd args" types a command into one client after login.
+  if (std::string slash = a.text("slash", ""); !slash.empty()) {
+    auto colon = slash.find(':');
+    Client* target = colon == std::string::npos ? host.clients()[0].get() : host.find_client(slash.substr(0, colon));
+    if (target == nullptr) throw UsageError("--slash: no client named '" + slash.substr(0, colon) + "'");
+    target->run_slash_command(colon == std::string::npos ? slash : slash.substr(colon + 1));
+  }
+
+  const double dt = 1.0 / fps;
+  const auto frames = static_cast<long long>(duration * fps);
+  auto next = std::chrono::steady_clock::now();
+  for (long long f = 0; f < frames; ++f) {
+    host.tick(dt);
+    if (realtime) {
+      next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(dt));
+      std::this_thread::sleep_until(next);
+    }
+  }
+  host.shutdown();
+  std::size_t errors = 0;
+  for (const auto& c : host.clients()) {
+    for (const auto& line : c->log()) errors += line.error ? 1 : 0;
+  }
+  std::printf("ran %d client(s) for %.1f s of game time (%lld frames); %zu error(s) logged\n", clients, duration,
+              frames, errors);
+  return 0;
+}
+
+}  // namespace tally::cli

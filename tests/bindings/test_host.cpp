@@ -1,0 +1,237 @@
+// The host: real addon folders loaded into real LuaJIT states, events, timers, slash commands,
+// SavedVariables across runs, and the game API addons see.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "bindings/host.hpp"
+#include "runtime/atomic_file.hpp"
+#include "runtime/saved_variables.hpp"
+#include "../runtime/temp_dir.hpp"
+
+using namespace tally;
+
+namespace {
+
+const std::filesystem::path kAddons = std::filesystem::path(TALLY_TEST_DATA_DIR) / "addons_host";
+
+std::vector<std::string> texts(const Client& c, bool errors_only = false) {
+  std::vector<std::string> out;
+  for (const auto& line : c.log()) {
+    if (!errors_only || line.error) out.push_back(line.text);
+  }
+  return out;
+}
+
+bool logged(const Client& c, const std::string& needle, bool errors_only = false) {
+  auto lines = texts(c, errors_only);
+  return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(needle) != std::string::npos; });
+}
+
+// A client with no addons, for API checks.
+struct Bare {
+  Host host;
+  Client& client;
+  explicit Bare(std::size_t memory_limit = 64u << 20)
+      : client(host.add_client({.name = "Tester", .memory_limit = memory_limit})) {
+    host.start();
+  }
+  // Runs code; returns what it printed, one string per print.
+  std::vector<std::string> run(const std::string& code) {
+    std::size_t before = client.log().size();
+    client.run_script(code);
+    std::vector<std::string> out;
+    for (std::size_t i = before; i < client.log().size(); ++i) out.push_back(client.log()[i].text);
+    return out;
+  }
+  std::string one(const std::string& code) {
+    auto lines = run(code);
+    return lines.empty() ? "(nothing)" : lines.front();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("an addon folder loads, runs and persists across two runs") {
+  TempDir saved;
+  AddonCatalog catalog = scan_addons(kAddons);
+  for (int run = 1; run <= 2; ++run) {
+    Host host;
+    Client& c = host.add_client({.name = "Dagna", .saved_variables_dir = saved.path()});
+    host.load_addons(catalog);
+    host.start();
+    CHECK(c.loaded_addons() == std::vector<std::string>{"HostProbe"});
+    // Files ran before SavedVariables and ADDON_LOADED; the second file shares the addon table.
+    CHECK(logged(c, "loaded; runs=" + std::to_string(run) + " file2=true"));
+    CHECK(logged(c, "entering world true false"));
+    CHECK(c.run_slash_command("/probe hello world"));
+    CHECK(c.run_slash_command("/HP again"));
+    CHECK_FALSE(c.run_slash_command("/nosuchcommand"));
+    CHECK(logged(c, "Unknown command: /nosuchcommand"));
+    for (int f = 0; f < 300; ++f) host.tick(1.0 / 60);  // five seconds: the ticker ran 3 times
+    CHECK(c.run_slash_command("/probe late"));
+    CHECK(logged(c, "slash:late ticks=3"));
+    host.shutdown();
+    CHECK(texts(c, true).empty());
+  }
+  auto account = savedvars::parse(read_file(saved.path() / "Dagna/SavedVariables/HostProbe.lua"), "account");
+  REQUIRE(account.size() == 1);
+  CHECK(account[0].first == "HostProbeDB");
+  CHECK(account[0].second.find("runs")->as_number() == 2);
+  CHECK(account[0].second.find("events")->as_string() ==
+        "ADDON_LOADED,PLAYER_LOGIN,PLAYER_ENTERING_WORLD,PLAYER_LOGOUT");
+  auto character = savedvars::parse(read_file(saved.path() / "Dagna/Tally/Dagna/SavedVariables/HostProbe.lua"), "char");
+  REQUIRE(character.size() == 1);
+  const auto* seen = character[0].second.find("seen");
+  REQUIRE(seen != nullptr);
+  CHECK(seen->as_table().size() == 6);  // three slash commands per run, two runs
+}
+
+TEST_CASE("clients are isolated Lua states") {
+  Host host;
+  Client& a = host.add_client({.name = "A"});
+  Client& b = host.add_client({.name = "B"});
+  host.start();
+  a.run_script("Shared = 'a'");
+  b.run_script("print(tostring(Shared))");
+  CHECK(texts(b).back() == "nil");
+  CHECK_THROWS_AS(host.add_client({.name = "A"}), std::invalid_argument);
+}
+
+TEST_CASE("forbidden globals and library members are absent") {
+  Bare bare;
+  for (const char* name : {"io", "os", "debug", "package", "require", "ffi", "jit", "dofile", "loadfile",
+                           "load", "getfenv", "setfenv", "newproxy", "module", "gcinfo_nope"}) {
+    CHECK_MESSAGE(bare.one(std::string("print(type(") + name + "))") == "nil", name);
+  }
+  CHECK(bare.one("print(type(string.dump))") == "nil");
+  CHECK(bare.one("print(type(('').dump))") == "nil");
+  CHECK(bare.one("print(type(math.floor), type(bit.band), type(strsplit), type(CreateFrame))") ==
+        "function function function function");
+  CHECK(bare.one("print(undeclared_global == nil)") == "true");
+}
+
+TEST_CASE("precompiled bytecode cannot be loaded") {
+  Bare bare;
+  CHECK(bare.one("print(loadstring('\\27LJ\\2\\0'))") == "nil loadstring: precompiled bytecode is not allowed");
+  CHECK(bare.one("print(loadstring('return 1 + 1')())") == "2");
+  CHECK(bare.one("print(pcall(collectgarbage, 'stop'))").find("option 'stop' is not allowed") != std::string::npos);
+  CHECK(bare.one("print(type(collectgarbage('count')))") == "number");
+}
+
+TEST_CASE("a memory bomb fails only its own client") {
+  Host host;
+  Client& bomber = host.add_client({.name = "Bomber", .memory_limit = 16u << 20});
+  Client& bystander = host.add_client({.name = "Bystander"});
+  host.start();
+  bomber.run_script("local t = {} for i = 1, 1e8 do t[i] = string.rep('x', 100) .. i end");
+  CHECK(logged(bomber, "not enough memory", true));
+  bomber.run_script("collectgarbage() print('still alive')");
+  CHECK(texts(bomber).back() == "still alive");
+  bystander.run_script("print('fine')");
+  CHECK(texts(bystander).back() == "fine");
+  CHECK(texts(bystander, true).empty());
+}
+
+TEST_CASE("errors reach the error handler; an error inside it is logged, not fatal") {
+  Bare bare;
+  bare.run("seterrorhandler(function(msg) print('handled: ' .. msg:match('^[^\\n]*')) end)");
+  CHECK(bare.one("error('oops')").find("handled: ") == 0);
+  bare.run("seterrorhandler(function() error('handler broke') end)");
+  bare.run("error('first')");
+  CHECK(logged(bare.client, "error in error handler", true));
+  CHECK(logged(bare.client, "handler broke", true));
+  CHECK(bare.one("print(type(geterrorhandler()))") == "function");
+  CHECK(bare.one("print(pcall(seterrorhandler, 5))").find("Usage: seterrorhandler") != std::string::npos);
+}
+
+TEST_CASE("frames receive events in registration order and run OnUpdate every frame") {
+  Bare bare;
+  bare.run(R"(
+    order = {}
+    local a, b = CreateFrame("Frame"), CreateFrame("Frame", "NamedFrame")
+    b:RegisterEvent("PING") a:RegisterEvent("PING")
+    a:SetScript("OnEvent", function(self, event, x) order[#order + 1] = "a" .. x end)
+    b:SetScript("OnEvent", function(self, event, x) order[#order + 1] = "b" .. x end)
+    b:HookScript("OnEvent", function() order[#order + 1] = "hook" end)
+    updates = 0
+    a:SetScript("OnUpdate", function(self, elapsed) updates = updates + 1 end)
+  )");
+  bare.client.fire_event("PING", {1.0});
+  CHECK(bare.one("print(table.concat(order, ','))") == "b1,hook,a1");
+  bare.host.tick(0.5);
+  bare.host.tick(0.5);
+  CHECK(bare.one("print(updates, GetTime())") == "2 1");
+  bare.run("NamedFrame:UnregisterEvent('PING') order = {}");
+  bare.client.fire_event("PING", {2.0});
+  CHECK(bare.one("print(table.concat(order, ','), NamedFrame:IsEventRegistered('PING'))") == "a2 false");
+  CHECK(bare.one("print(pcall(CreateFrame, 'Button'))").find("not supported by Tally") != std::string::npos);
+  bare.run("local f = CreateFrame('Frame') f:SetScript('OnShow', function() print('shown') end) f:Hide() f:Show()");
+  CHECK(logged(bare.client, "shown"));
+}
+
+TEST_CASE("timers and tickers follow the game's rules") {
+  Bare bare;
+  bare.run(R"(
+    fired = {}
+    C_Timer.After(1, function() fired[#fired + 1] = "after" end)
+    t3 = C_Timer.NewTicker(0.5, function(self) fired[#fired + 1] = "tick" end, 3)
+    forever = C_Timer.NewTicker(1, function(self) fired[#fired + 1] = "forever" end)
+    bad = C_Timer.NewTicker(0.5, function() error("ticker failed") end)
+    cancelled = C_Timer.NewTimer(0.5, function() fired[#fired + 1] = "never" end)
+    cancelled:Cancel()
+  )");
+  for (int i = 0; i < 40; ++i) bare.host.tick(0.1);  // 4 seconds
+  std::string fired = bare.one("print(table.concat(fired, ','))");
+  CHECK(std::count(fired.begin(), fired.end(), 'k') == 3);  // "tick" x3
+  CHECK(fired.find("after") != std::string::npos);
+  CHECK(fired.find("never") == std::string::npos);
+  CHECK(bare.one("print(t3:IsCancelled(), forever:IsCancelled(), bad:IsCancelled(), cancelled:IsCancelled())") ==
+        "true false true true");
+  CHECK(std::count_if(bare.client.log().begin(), bare.client.log().end(), [](const LogLine& l) {
+          return l.error && l.text.find("ticker failed") != std::string::npos;
+        }) == 1);  // the erroring ticker ran once, then stopped
+  bare.run("forever:Cancel()");
+  CHECK(bare.one("print(pcall(C_Timer.After, 'x', print))").find("Usage: C_Timer.After") != std::string::npos);
+}
+
+TEST_CASE("player, realm, build and time functions") {
+  Host host({.start_server_time = 1764000000, .interface_version = 11507});
+  Client& c = host.add_client({.name = "Dagna", .realm = "Mirage", .realm_id = 4, .player_id = 0xABCDEF12});
+  Client& other = host.add_client({.name = "Eowald"});
+  host.start();
+  host.tick(2.5);
+  c.run_script("print(UnitName('player'), UnitGUID('player'), GetRealmName(), select(4, GetBuildInfo()))");
+  CHECK(texts(c).back() == "Dagna Player-4-ABCDEF12 Mirage 11507");
+  c.run_script("print(GetServerTime(), time(), GetTime(), date('!%Y-%m-%d %H:%M:%S', 0))");
+  CHECK(texts(c).back() == "1764000002 1764000002 2.5 1970-01-01 00:00:00");
+  other.run_script("print(GetServerTime())");
+  CHECK(texts(other).back() == "1764000002");
+  c.run_script("local t = date('*t', 86400) print(t.year, t.month, t.day, time({year=1970, month=1, day=2, hour=0}))");
+  CHECK(texts(c).back() == "1970 1 2 86400");
+  c.run_script("print(strsplit(',', 'a,b,,c'))");
+  CHECK(texts(c).back() == "a b  c");
+  c.run_script("print(strjoin('-', 'x', 'y'), strtrim('  pad  '), tContains({1, 2}, 2), #wipe({1, 2, 3}))");
+  CHECK(texts(c).back() == "x-y pad true 0");
+}
+
+TEST_CASE("SavedVariables that cannot be saved are reported and keep their old value") {
+  TempDir saved;
+  auto file = saved.path() / "Dagna/SavedVariables/HostProbe.lua";
+  std::filesystem::create_directories(file.parent_path());
+  write_file_atomically(file, "HostProbeDB = {\n\t[\"runs\"] = 41,\n}\n");
+  AddonCatalog catalog = scan_addons(kAddons);
+  Host host;
+  Client& c = host.add_client({.name = "Dagna", .saved_variables_dir = saved.path()});
+  host.load_addons(catalog);
+  host.start();
+  c.run_script("HostProbeDB.callback = function() end");
+  c.run_script("HostProbeCharDB.loop = HostProbeCharDB");
+  host.shutdown();
+  CHECK(logged(c, "HostProbeDB.callback: cannot save a function", true));
+  CHECK(logged(c, "HostProbeCharDB.loop: cannot save a table that contains itself", true));
+  auto account = savedvars::parse(read_file(file), "account");
+  REQUIRE(account.size() == 1);
+  CHECK(account[0].second.find("runs")->as_number() == 41);  // the value loaded at login
+}

@@ -1,0 +1,1 @@
+GuildDKP_L = { award = "Award" }

@@ -1,0 +1,1 @@
+LibStub = LibStub or {}
