@@ -235,3 +235,68 @@ TEST_CASE("SavedVariables that cannot be saved are reported and keep their old v
   REQUIRE(account.size() == 1);
   CHECK(account[0].second.find("runs")->as_number() == 41);  // the value loaded at login
 }
+
+TEST_CASE("addon messages between three clients: fan-out, result codes, throttling") {
+  Host host;
+  Client& a = host.add_client({.name = "Aelric", .guild = "G", .raid = 1});
+  Client& b = host.add_client({.name = "Brannoc", .guild = "G", .raid = 1});
+  Client& c = host.add_client({.name = "Cyrielle", .guild = "Other"});
+  host.start();
+  const char* listener = R"(
+    got = {}
+    local f = CreateFrame("Frame")
+    f:RegisterEvent("CHAT_MSG_ADDON")
+    f:SetScript("OnEvent", function(self, event, prefix, text, channel, sender, target)
+      got[#got + 1] = prefix .. "|" .. text .. "|" .. channel .. "|" .. sender .. "|" .. (target or "")
+    end)
+    print(C_ChatInfo.RegisterAddonMessagePrefix("TALLY"), C_ChatInfo.IsAddonMessagePrefixRegistered("TALLY"))
+  )";
+  for (Client* client : {&a, &b, &c}) {
+    client->run_script(listener);
+    CHECK(texts(*client).back() == "0 true");
+  }
+  a.run_script(R"(
+    local R = Enum.SendAddonMessageResult
+    print(C_ChatInfo.SendAddonMessage("TALLY", "hello guild", "GUILD") == R.Success,
+          C_ChatInfo.SendAddonMessage("TALLY", "to raid", "RAID") == R.Success,
+          C_ChatInfo.SendAddonMessage("TALLY", "psst", "WHISPER", "cyrielle-tally") == R.Success,
+          C_ChatInfo.SendAddonMessage("TALLY", "x", "WHISPER") == R.TargetRequired,
+          C_ChatInfo.SendAddonMessage("TALLY", string.rep("x", 256), "GUILD") == R.InvalidMessage,
+          C_ChatInfo.SendAddonMessage("TALLY", "a\0b", "GUILD") == R.InvalidMessage,
+          C_ChatInfo.SendAddonMessage("WAYTOOLONGPREFIX!", "x", "GUILD") == R.InvalidPrefix,
+          C_ChatInfo.SendAddonMessage("TALLY", "x", "SHOUT") == R.InvalidChatType)
+  )");
+  CHECK(texts(a).back() == "true true true true true true true true");
+  c.run_script("print(C_ChatInfo.SendAddonMessage('TALLY', 'x', 'PARTY') == Enum.SendAddonMessageResult.NotInGroup)");
+  CHECK(texts(c).back() == "true");
+  host.tick(0.1);  // past the network latency
+  b.run_script("print(table.concat(got, ';'))");
+  CHECK(texts(b).back() == "TALLY|hello guild|GUILD|Aelric-Tally|;TALLY|to raid|RAID|Aelric-Tally|");
+  c.run_script("print(table.concat(got, ';'))");
+  CHECK(texts(c).back() == "TALLY|psst|WHISPER|Aelric-Tally|Cyrielle-Tally");
+  a.run_script("print(#got)");
+  CHECK(texts(a).back() == "0");  // no echo to the sender
+
+  // The per-prefix allowance: 10 messages, then throttled until a second has passed.
+  b.run_script(R"(
+    local codes = {}
+    for i = 1, 11 do codes[i] = C_ChatInfo.SendAddonMessage("BURST", "m" .. i, "GUILD") end
+    print(codes[10], codes[11])
+  )");
+  CHECK(texts(b).back() == "0 3");
+  host.tick(1.0);
+  b.run_script("print(C_ChatInfo.SendAddonMessage('BURST', 'again', 'GUILD'))");
+  CHECK(texts(b).back() == "0");
+  // The byte allowance: 4000-byte burst at 40 bytes of overhead per message.
+  b.run_script(R"(
+    local sent, code = 0, 0
+    for i = 1, 100 do
+      code = C_ChatInfo.SendAddonMessage("P" .. i, string.rep("y", 250), "GUILD")
+      if code ~= 0 then break end
+      sent = sent + 1
+    end
+    print(sent, code)
+  )");
+  CHECK(texts(b).back() == "13 8");
+  CHECK(host.network().stats(b.id()).refused_for(SendAddonMessageResult::ChannelThrottle) == 1);
+}
