@@ -393,6 +393,29 @@ void Client::fire_event(std::string_view event, const std::vector<EventArg>& arg
   });
 }
 
+Client::Evaluation Client::evaluate(std::string_view code) {
+  Evaluation result;
+  bool protected_ok = protect([&](lua_State* L) {
+    int base = lua_gettop(L);
+    if (luaL_loadbuffer(L, code.data(), code.size(), "=(evaluate)") != 0 || lua_pcall(L, 0, LUA_MULTRET, 0) != 0) {
+      result.error = pop_error(L);
+      return;
+    }
+    int count = lua_gettop(L) - base;
+    try {
+      for (int i = 1; i <= count; ++i) {
+        result.values.push_back(read_saved_value(L, base + i, "result " + std::to_string(i)));
+      }
+      result.ok = true;
+    } catch (const std::exception& e) {
+      result.error = e.what();
+    }
+    lua_settop(L, base);
+  });
+  if (!protected_ok && result.error.empty()) result.error = "evaluation failed; see the client's log";
+  return result;
+}
+
 bool Client::run_slash_command(std::string_view text) {
   bool handled = false;
   protect([&](lua_State* L) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bindings/lua_state.hpp"
+#include "runtime/saved_variables.hpp"
 #include "runtime/addon_catalog.hpp"
 
 namespace tally {
@@ -69,6 +70,14 @@ class Client {
   // Runs Lua text in the client's global environment (tests, scenarios, /run); errors go to the
   // client's error handler. False when it failed to compile or raised an error.
   bool run_script(std::string_view code, const std::string& chunk_name = "=(run_script)");
+  // Evaluates Lua text in the client and copies its results out as plain values. Unlike
+  // run_script, an error comes back here instead of going to the client's error handler.
+  struct Evaluation {
+    bool ok = false;
+    std::string error;
+    std::vector<savedvars::Value> values;
+  };
+  Evaluation evaluate(std::string_view code);
   // Runs a slash command as if typed into the chat box; false when no addon took it.
   bool run_slash_command(std::string_view text);
 

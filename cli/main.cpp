@@ -14,7 +14,7 @@ constexpr const char* kUsage = R"(usage: tally <command> [options]
 commands:
   demo [--dir DIR]                 a guild's DKP ledger: submit, persist, reopen, verify
   run <addons-dir> [--clients N] [--fps F] [--duration S] [--realtime|--fast]
-      [--saved DIR] [--slash "Name:/cmd args"] [--quiet]
+      [--saved DIR] [--slash "Name:/cmd args"] [--script scenario.lua] [--quiet]
                                    run addons in N clients in the game-like frame loop
   bench ledger [--entries N] [--runs R] [--seed S] [--json FILE] [--dir DIR]
                                    insert, merge, journal and memory figures

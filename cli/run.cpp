@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "bindings/host.hpp"
+#include "bindings/scenario.hpp"
 #include "cli/arguments.hpp"
 #include "cli/commands.hpp"
 
@@ -25,7 +26,7 @@ std::string client_name(int i) {
 
 int run(const std::vector<std::string>& args) {
   Arguments a(args, {"realtime", "fast", "quiet"});
-  a.reject_unknown({"clients", "fps", "duration", "realtime", "fast", "saved", "slash", "quiet"});
+  a.reject_unknown({"clients", "fps", "duration", "realtime", "fast", "saved", "slash", "quiet", "script"});
   if (a.positional().size() != 1) throw UsageError("run needs one addons directory");
   if (a.flag("realtime") && a.flag("fast")) throw UsageError("--realtime and --fast exclude each other");
   int clients = static_cast<int>(a.integer("clients", 1, 1, 5000));
@@ -59,6 +60,19 @@ int run(const std::vector<std::string>& args) {
     Client* target = colon == std::string::npos ? host.clients()[0].get() : host.find_client(slash.substr(0, colon));
     if (target == nullptr) throw UsageError("--slash: no client named '" + slash.substr(0, colon) + "'");
     target->run_slash_command(colon == std::string::npos ? slash : slash.substr(colon + 1));
+  }
+
+  // A scenario drives the clients itself; it fails the run when it raises an error.
+  if (std::string script = a.text("script", ""); !script.empty()) {
+    Scenario scenario(host, fps);
+    std::string error = scenario.run_file(script);
+    host.shutdown();
+    if (!error.empty()) {
+      std::fprintf(stderr, "tally run: scenario failed: %s\n", error.c_str());
+      return 1;
+    }
+    std::printf("scenario %s passed (%.1f s of game time)\n", script.c_str(), host.now());
+    return 0;
   }
 
   const double dt = 1.0 / fps;
