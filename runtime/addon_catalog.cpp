@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <fstream>
+#include <optional>
+#include <set>
 
 namespace tally {
 
@@ -71,12 +73,12 @@ std::vector<std::string> split_list(std::string_view value) {
   }
 }
 
-// Appends the items not yet present; addon names compare case-insensitively, as the game does.
-void add_unique(std::vector<std::string>& list, const std::vector<std::string>& items) {
+// Appends the items not in `seen` (lowercased names: the game matches addon names
+// case-insensitively) and adds them to it.
+void add_unique(std::vector<std::string>& list, std::set<std::string>& seen,
+                const std::vector<std::string>& items) {
   for (const auto& item : items) {
-    if (std::none_of(list.begin(), list.end(), [&](const auto& x) { return iequals(x, item); })) {
-      list.push_back(item);
-    }
+    if (seen.insert(lowercase(item)).second) list.push_back(item);
   }
 }
 
@@ -234,8 +236,9 @@ class UiXmlScanner {
         start_tag();
       }
     }
-    if (!open_.empty())
+    if (!open_.empty()) {
       fail(open_.back().line, "<" + shown(open_.back().name) + "> is never closed");
+    }
     if (ignored_beyond_cap_ > 0) {
       result_.warnings.push_back(std::string(source_) + ": " + std::to_string(ignored_beyond_cap_) +
                                  " more ignored elements not listed");
@@ -251,7 +254,7 @@ class UiXmlScanner {
   };
   struct Tag {
     std::string name;
-    std::vector<std::pair<std::string, std::string>> attributes;
+    std::optional<std::string> file;  // the only attribute that matters
     bool self_closing = false;
     std::size_t line = 0;
   };
@@ -322,12 +325,12 @@ class UiXmlScanner {
       }
       auto close = text_.find(text_[pos_], pos_ + 1);
       if (close == std::string_view::npos) fail(line_, "unterminated value of " + attr_where);
-      auto value = decode_entities(text_.substr(pos_ + 1, close - pos_ - 1));
+      auto value = text_.substr(pos_ + 1, close - pos_ - 1);
       advance_to(close + 1);
-      for (const auto& a : tag.attributes) {
-        if (a.first == attr) fail(tag.line, "duplicate " + attr_where);
+      if (attr == "file") {
+        if (tag.file) fail(tag.line, "duplicate " + attr_where);
+        tag.file = decode_entities(value);
       }
-      tag.attributes.emplace_back(std::move(attr), std::move(value));
     }
   }
 
@@ -365,19 +368,12 @@ class UiXmlScanner {
     }
   }
 
-  const std::string* attribute(const Tag& tag, std::string_view name) const {
-    for (const auto& a : tag.attributes) {
-      if (a.first == name) return &a.second;
-    }
-    return nullptr;
-  }
-
   // The file attribute of a loading tag, trimmed.
   std::string file_of(const Tag& tag) const {
-    const std::string* file = attribute(tag, "file");
-    if (!file) fail(tag.line, "<" + tag.name + "> has no file attribute");
-    if (trim(*file).empty()) fail(tag.line, "<" + tag.name + "> has an empty file attribute");
-    return std::string(trim(*file));
+    if (!tag.file) fail(tag.line, "<" + tag.name + "> has no file attribute");
+    auto file = trim(*tag.file);
+    if (file.empty()) fail(tag.line, "<" + tag.name + "> has an empty file attribute");
+    return std::string(file);
   }
 
   void open(std::string name, std::size_t line, bool ignored) {
@@ -394,13 +390,13 @@ class UiXmlScanner {
     // them are skipped, though still scanned for well-formedness.
     bool loading = ignored_depth_ == 0;
     if (tag.name == "Script") {
-      bool has_file = attribute(tag, "file") != nullptr;
-      if (loading && has_file)
+      if (loading && tag.file) {
         result_.items.push_back({UiXmlItem::ScriptFile, file_of(tag), tag.line});
+      }
       if (tag.self_closing) return;
       auto code_line = line_;
       auto code = script_body(tag.line);
-      if (loading && !has_file && !trim(code).empty()) {
+      if (loading && !tag.file && !trim(code).empty()) {
         result_.items.push_back({UiXmlItem::InlineScript, std::move(code), code_line});
       }
     } else if (tag.name == "Include") {
@@ -662,15 +658,16 @@ class Planner {
     state_[i] = State::Done;
   }
 
-  // Which addons `i` requires, directly or not (loadable ones only: they form no cycle).
-  const std::vector<bool>& requires_of(std::size_t i) {
+  // Which addons `i` requires, directly or not, as a bitset (loadable ones only: they form no
+  // cycle). Words, not vector<bool>: dense dependency graphs OR many of them.
+  const std::vector<std::uint64_t>& requires_of(std::size_t i) {
     if (!reach_[i].empty()) return reach_[i];
-    std::vector<bool> result(addons_.size());
+    std::vector<std::uint64_t> result((addons_.size() + 63) / 64);
     for (const auto& dep : addons_[i].toc.required_deps) {
       auto j = find(dep);
-      result[j] = true;
+      result[j / 64] |= std::uint64_t{1} << (j % 64);
       const auto& sub = requires_of(j);
-      for (std::size_t k = 0; k < sub.size(); ++k) result[k] = result[k] || sub[k];
+      for (std::size_t w = 0; w < sub.size(); ++w) result[w] |= sub[w];
     }
     reach_[i] = std::move(result);
     return reach_[i];
@@ -688,8 +685,9 @@ class Planner {
       auto j = find(dep);
       if (j == npos || !addons_[j].loadable) continue;
       const auto& reach = requires_of(j);
-      bool closes_cycle = std::any_of(stack_.begin(), stack_.end(),
-                                      [&](std::size_t p) { return p == j || reach[p]; });
+      bool closes_cycle = std::any_of(stack_.begin(), stack_.end(), [&](std::size_t p) {
+        return p == j || (reach[p / 64] >> (p % 64) & 1);
+      });
       if (!closes_cycle) place(j, order);
     }
     stack_.pop_back();
@@ -700,10 +698,10 @@ class Planner {
   std::vector<AddonInfo>& addons_;
   std::map<std::string, std::size_t> exact_;
   std::map<std::string, std::size_t> folded_;
-  std::vector<State> state_;              // of check()
-  std::vector<State> placing_;            // of place()
-  std::vector<std::size_t> stack_;        // addons being checked, or being placed
-  std::vector<std::vector<bool>> reach_;  // requires_of, memoized
+  std::vector<State> state_;                       // of check()
+  std::vector<State> placing_;                     // of place()
+  std::vector<std::size_t> stack_;                 // addons being checked, or being placed
+  std::vector<std::vector<std::uint64_t>> reach_;  // requires_of, memoized
 };
 
 }  // namespace
@@ -722,6 +720,8 @@ TocFile parse_toc(std::string_view text, std::string_view source_name) {
   if (text.starts_with(kBom)) text.remove_prefix(kBom.size());
   TocFile toc;
   std::vector<std::string> optional;
+  std::set<std::string> seen_required;
+  std::set<std::string> seen_optional;
   std::size_t line_number = 0;
   while (!text.empty()) {
     auto newline = text.find('\n');
@@ -741,9 +741,9 @@ TocFile parse_toc(std::string_view text, std::string_view source_name) {
       } else if (key == "savedvariablespercharacter") {
         toc.saved_variables_per_character = split_list(value);
       } else if (key == "requireddeps" || key.starts_with("dep")) {  // Dependencies, Dep1, ...
-        add_unique(toc.required_deps, split_list(value));
+        add_unique(toc.required_deps, seen_required, split_list(value));
       } else if (key == "optionaldeps") {
-        add_unique(optional, split_list(value));
+        add_unique(optional, seen_optional, split_list(value));
       }
       continue;
     }
@@ -758,10 +758,7 @@ TocFile parse_toc(std::string_view text, std::string_view source_name) {
   }
   // A dependency listed as both is required.
   for (const auto& dep : optional) {
-    if (std::none_of(toc.required_deps.begin(), toc.required_deps.end(),
-                     [&](const auto& r) { return iequals(r, dep); })) {
-      toc.optional_deps.push_back(dep);
-    }
+    if (!seen_required.contains(lowercase(dep))) toc.optional_deps.push_back(dep);
   }
   auto meta = [&](const char* key) {
     auto it = toc.metadata.find(key);

@@ -65,13 +65,13 @@ struct UiXml {
   std::vector<std::string> warnings;  // "<source>: ignored <Frame> at line N: ..."
 };
 
-// Scans UI XML (entities and CDATA decoded in inline scripts). Throws AddonError
+// Scans UI XML (entities decoded in attributes and inline code). Throws AddonError
 // "<source>:<line>: <problem>" for malformed markup; never loops or crashes on garbage.
 UiXml parse_ui_xml(std::string_view text, std::string_view source_name);
 
 // One thing the host runs, in order, to load an addon.
 struct LoadStep {
-  enum Kind { LuaFile, InlineScript } kind;
+  enum Kind { LuaFile, InlineScript } kind;  // a file to run, or code from a <Script> element
   std::filesystem::path path;  // the .lua file (absolute, normalized); the .xml for InlineScript
   std::string code;            // InlineScript: the Lua text
   std::string chunk_name;      // "@Interface\AddOns\<Addon>\<path with backslashes>", plus

@@ -1,6 +1,7 @@
 // Addon discovery: .toc parsing, UI XML Script/Include expansion, load order and its failures.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 
@@ -34,17 +35,17 @@ void write_addon(const fs::path& root, const std::string& name, const std::strin
 
 std::vector<std::string> names(const AddonCatalog& catalog) {
   std::vector<std::string> out;
-  for (const auto& a : catalog.addons)
+  for (const auto& a : catalog.addons) {
     out.push_back(a.name + (a.loadable ? "" : " (not loadable)"));
+  }
   return out;
 }
 
 const AddonInfo& addon(const AddonCatalog& catalog, std::string_view name) {
-  for (const auto& a : catalog.addons) {
-    if (a.name == name) return a;
-  }
-  FAIL("no addon " << name);
-  throw std::logic_error("unreachable");
+  auto it = std::find_if(catalog.addons.begin(), catalog.addons.end(),
+                         [&](const AddonInfo& a) { return a.name == name; });
+  REQUIRE_MESSAGE(it != catalog.addons.end(), "no addon " << name);
+  return *it;
 }
 
 std::vector<std::string> chunk_names(const AddonInfo& info) {
