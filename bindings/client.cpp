@@ -173,7 +173,7 @@ std::string pop_error(lua_State* L) {
 // ---------------------------------------------------------------------------------------------
 
 Client::Client(Host& host, std::uint32_t id, ClientOptions options)
-    : host_(host), id_(id), options_(std::move(options)), lua_(options_.memory_limit) {
+    : host_(host), id_(id), options_(std::move(options)), lua_(std::make_unique<LuaState>(options_.memory_limit)) {
   if (options_.player_id == 0) {
     // A stable id from the name, so a client keeps its GUID across runs.
     std::uint32_t h = 2166136261u;
@@ -193,7 +193,7 @@ std::string Client::guid() const {
 }
 
 void Client::install_game_api() {
-  lua_State* L = lua_.get();
+  lua_State* L = lua_->get();
   open_allowed_libraries(L);
   install_safe_builtins(L);
   // math.random must give the same sequence for the same client on every run.
@@ -255,22 +255,22 @@ int run_protected_body(lua_State* L) {
 }  // namespace
 
 bool Client::protect(const std::function<void(lua_State*)>& body) {
-  lua_State* L = lua_.get();
+  lua_State* L = lua_->get();
   ProtectedBody call{&body};
   int top = lua_gettop(L);
-  std::size_t refused_before = lua_.refused_allocations();
+  std::size_t refused_before = lua_->refused_allocations();
   bool ok = lua_cpcall(L, run_protected_body, &call) == 0;
   if (!ok) {
     std::string message = pop_error(L);
     lua_settop(L, top);
     append_log(true, message);
   }
-  if (lua_.refused_allocations() != refused_before) {
+  if (lua_->refused_allocations() != refused_before) {
     // LuaJIT does not collect before failing an allocation: free what the failed code left so
     // the client can run again.
     lua_gc(L, LUA_GCCOLLECT, 0);
-    append_log(true, "memory limit of " + std::to_string(lua_.memory_limit() >> 20) +
-                         " MiB reached; " + std::to_string(lua_.memory_used() >> 10) + " KiB in use after collecting");
+    append_log(true, "memory limit of " + std::to_string(lua_->memory_limit() >> 20) +
+                         " MiB reached; " + std::to_string(lua_->memory_used() >> 10) + " KiB in use after collecting");
   }
   return ok;
 }
@@ -352,6 +352,15 @@ void Client::load_addon(const AddonInfo& addon) {
 
 void Client::login() {
   if (logged_in_) return;
+  if (logged_out_) {
+    logged_out_ = false;
+    lua_ = std::make_unique<LuaState>(options_.memory_limit);
+    loaded_.clear();
+    install_game_api();
+    AddonCatalog catalog = catalog_;
+    load_addons(catalog);
+  }
+  host_.network().set_online(id_, true);
   logged_in_ = true;
   fire_event("PLAYER_LOGIN");
   fire_event("PLAYER_ENTERING_WORLD", {true, false});
@@ -364,6 +373,8 @@ void Client::logout() {
     if (std::find(loaded_.begin(), loaded_.end(), addon.name) != loaded_.end()) save_saved_variables(addon);
   }
   logged_in_ = false;
+  logged_out_ = true;
+  host_.network().set_online(id_, false);
 }
 
 void Client::tick(double now, double elapsed) {

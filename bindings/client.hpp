@@ -58,10 +58,11 @@ class Client {
   void load_addons(const AddonCatalog& catalog);
   const std::vector<std::string>& loaded_addons() const { return loaded_; }
 
-  // PLAYER_LOGIN then PLAYER_ENTERING_WORLD(true, false).
+  // PLAYER_LOGIN then PLAYER_ENTERING_WORLD(true, false). After a logout this is a new session,
+  // as in the game: a fresh Lua state, the addons and their SavedVariables loaded again.
   void login();
   bool logged_in() const { return logged_in_; }
-  // PLAYER_LOGOUT, then SavedVariables written.
+  // PLAYER_LOGOUT, then SavedVariables written; the client goes offline on the network.
   void logout();
 
   // One frame: timers and OnUpdate scripts. `now` is the host clock in seconds.
@@ -83,8 +84,8 @@ class Client {
 
   const std::vector<LogLine>& log() const { return log_; }
   void set_log_sink(std::function<void(const Client&, const LogLine&)> sink) { sink_ = std::move(sink); }
-  std::size_t memory_used() const { return lua_.memory_used(); }
-  lua_State* lua() const { return lua_.get(); }
+  std::size_t memory_used() const { return lua_->memory_used(); }
+  lua_State* lua() const { return lua_->get(); }
   Host& host() const { return host_; }
 
   // Called by the host functions given to Lua.
@@ -103,13 +104,14 @@ class Client {
   Host& host_;
   std::uint32_t id_;
   ClientOptions options_;
-  LuaState lua_;
+  std::unique_ptr<LuaState> lua_;  // replaced by a fresh state when the client logs in again
   int internal_ref_ = -1;                 // registry reference to game_api.lua's internals
   std::vector<std::string> loaded_;
   AddonCatalog catalog_;                  // kept for SavedVariables at logout
   std::vector<LogLine> log_;
   std::function<void(const Client&, const LogLine&)> sink_;
   bool logged_in_ = false;
+  bool logged_out_ = false;  // a later login starts a new session
 };
 
 }  // namespace tally

@@ -300,3 +300,24 @@ TEST_CASE("addon messages between three clients: fan-out, result codes, throttli
   CHECK(texts(b).back() == "13 8");
   CHECK(host.network().stats(b.id()).refused_for(SendAddonMessageResult::ChannelThrottle) == 1);
 }
+
+TEST_CASE("logging out and in again starts a new session with the saved state") {
+  TempDir saved;
+  AddonCatalog catalog = scan_addons(kAddons);
+  Host host;
+  Client& c = host.add_client({.name = "Dagna", .saved_variables_dir = saved.path()});
+  Client& other = host.add_client({.name = "Eowald"});
+  host.load_addons(catalog);
+  host.start();
+  c.run_script("Scratch = 'only in this session'");
+  c.logout();
+  CHECK_FALSE(c.logged_in());
+  other.run_script("print(C_ChatInfo.SendAddonMessage('X', 'hi', 'WHISPER', 'Dagna-Tally'))");
+  CHECK(texts(other).back() == "12");  // TargetOffline while logged out
+  host.tick(1);
+  c.login();
+  CHECK(c.logged_in());
+  CHECK(logged(c, "loaded; runs=2 file2=true"));
+  CHECK(c.evaluate("return Scratch").values.at(0).is_nil());
+  CHECK(texts(c, true).empty());
+}
