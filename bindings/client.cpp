@@ -5,6 +5,7 @@
 #include <lua.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -195,6 +196,7 @@ std::string Client::guid() const {
 void Client::install_game_api() {
   lua_State* L = lua_->get();
   open_allowed_libraries(L);
+  install_runaway_guard(L, &guard_);
   install_safe_builtins(L);
   // math.random must give the same sequence for the same client on every run.
   lua_getglobal(L, "math");
@@ -249,6 +251,7 @@ struct ProtectedBody {
 int run_protected_body(lua_State* L) {
   auto* call = static_cast<ProtectedBody*>(lua_touserdata(L, 1));
   lua_pop(L, 1);
+  reset_budget(L);
   (*call->body)(L);
   return 0;
 }
@@ -259,11 +262,20 @@ bool Client::protect(const std::function<void(lua_State*)>& body) {
   ProtectedBody call{&body};
   int top = lua_gettop(L);
   std::size_t refused_before = lua_->refused_allocations();
+  auto limit = std::chrono::duration_cast<RunawayGuard::Clock::duration>(
+      std::chrono::duration<double>(options_.script_time_limit));
+  guard_.arm(RunawayGuard::Clock::now() + limit);
   bool ok = lua_cpcall(L, run_protected_body, &call) == 0;
+  std::string message;
   if (!ok) {
-    std::string message = pop_error(L);
+    message = pop_error(L);
     lua_settop(L, top);
     append_log(true, message);
+  }
+  if (guard_.disarm() && message.find("script ran too long") == std::string::npos) {
+    // The addon caught the kill itself and returned: the call failed all the same.
+    append_log(true, "script ran too long (the error was caught by addon code)");
+    ok = false;
   }
   if (lua_->refused_allocations() != refused_before) {
     // LuaJIT does not collect before failing an allocation: free what the failed code left so
@@ -302,7 +314,7 @@ void Client::load_addons(const AddonCatalog& catalog) {
 // Compiles code and runs it with the nargs values on top of the stack as its `...`; errors go
 // to the client's error handler, as in the game. Runs inside protect().
 bool Client::run_chunk(lua_State* L, std::string_view code, const std::string& chunk_name, int nargs) {
-  if (luaL_loadbuffer(L, code.data(), code.size(), chunk_name.c_str()) != 0) {
+  if (!load_addon_code(L, code, chunk_name.c_str())) {
     lua_insert(L, -(nargs + 1));  // the message below the unused arguments
     lua_pop(L, nargs);
     call_internal(L, "report", 1, 0);
@@ -408,7 +420,7 @@ Client::Evaluation Client::evaluate(std::string_view code) {
   Evaluation result;
   bool protected_ok = protect([&](lua_State* L) {
     int base = lua_gettop(L);
-    if (luaL_loadbuffer(L, code.data(), code.size(), "=(evaluate)") != 0 || lua_pcall(L, 0, LUA_MULTRET, 0) != 0) {
+    if (!load_addon_code(L, code, "=(evaluate)") || lua_pcall(L, 0, LUA_MULTRET, 0) != 0) {
       result.error = pop_error(L);
       return;
     }

@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "bindings/lua_instrument.hpp"
 #include "bindings/lua_state.hpp"
 #include "runtime/saved_variables.hpp"
 #include "runtime/addon_catalog.hpp"
@@ -28,6 +29,7 @@ struct ClientOptions {
   std::uint32_t raid = 0;             // raid group id, 0: none
   std::uint32_t party = 0;            // party group id, 0: none
   std::size_t memory_limit = 256u << 20;
+  double script_time_limit = 0.5;    // seconds one call into addon code may run ("script ran too long")
   std::filesystem::path saved_variables_dir;  // empty: SavedVariables are neither read nor written
 };
 
@@ -104,7 +106,8 @@ class Client {
   Host& host_;
   std::uint32_t id_;
   ClientOptions options_;
-  std::unique_ptr<LuaState> lua_;  // replaced by a fresh state when the client logs in again
+  std::unique_ptr<LuaState> lua_;
+  RunawayGuard guard_;  // the deadline of the call into addon code in progress  // replaced by a fresh state when the client logs in again
   int internal_ref_ = -1;                 // registry reference to game_api.lua's internals
   std::vector<std::string> loaded_;
   AddonCatalog catalog_;                  // kept for SavedVariables at logout

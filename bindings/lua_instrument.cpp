@@ -1,10 +1,12 @@
 // Budget-check instrumentation of Lua source: a LuaJIT-exact lexer and a token-level rewrite.
 #include "bindings/lua_instrument.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tally {
@@ -25,7 +27,9 @@ struct SyntaxError {
   std::string what;
 };
 
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // LuaJIT takes every byte from 0x80 up as an identifier character (UTF-8 names).
 bool is_ident(char c) {
@@ -33,16 +37,20 @@ bool is_ident(char c) {
          static_cast<unsigned char>(c) >= 0x80;
 }
 
-bool is_newline(char c) { return c == '\n' || c == '\r'; }
+bool is_newline(char c) {
+  return c == '\n' || c == '\r';
+}
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\v' || c == '\f' || is_newline(c); }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\v' || c == '\f' || is_newline(c);
+}
 
 // Lua 5.1's reserved words; `goto` is not one in LuaJIT, only a statement when a name follows.
 bool is_keyword(std::string_view s) {
   static constexpr std::array<std::string_view, 21> kWords = {
-      "and",   "break", "do",  "else", "elseif", "end",    "false",
-      "for",   "function", "if", "in", "local",  "nil",    "not",
-      "or",    "repeat", "return", "then", "true", "until", "while"};
+      "and", "break",    "do",     "else", "elseif", "end",   "false",
+      "for", "function", "if",     "in",   "local",  "nil",   "not",
+      "or",  "repeat",   "return", "then", "true",   "until", "while"};
   for (auto w : kWords) {
     if (w == s) return true;
   }
@@ -156,7 +164,11 @@ class Lexer {
         newline();
       } else if (s_[p_++] == 'z') {
         while (more() && is_space(s_[p_])) {
-          if (is_newline(s_[p_])) newline(); else ++p_;
+          if (is_newline(s_[p_])) {
+            newline();
+          } else {
+            ++p_;
+          }
         }
       }
       // Any other escape is at least its next char; the ones longer than that (\ddd, \xXX,
@@ -224,8 +236,20 @@ class Lexer {
       case ':':
         p_ += at(p_ + 1) == ':' ? 2 : 1;
         return Kind::Symbol;
-      case '+': case '-': case '*': case '/': case '%': case '^': case '#':
-      case '(': case ')': case '{': case '}': case ']': case ';': case ',':
+      case '+':
+      case '-':
+      case '*':
+      case '/':
+      case '%':
+      case '^':
+      case '#':
+      case '(':
+      case ')':
+      case '{':
+      case '}':
+      case ']':
+      case ';':
+      case ',':
         ++p_;
         return Kind::Symbol;
       default:
@@ -239,9 +263,15 @@ class Lexer {
   bool ends_in_line_comment_ = false;
 };
 
-bool is_symbol(const Token& t, std::string_view s) { return t.kind == Kind::Symbol && t.text == s; }
-bool is_word(const Token& t, std::string_view s) { return t.kind == Kind::Name && t.text == s; }
-bool is_plain_name(const Token& t) { return t.kind == Kind::Name && !is_keyword(t.text); }
+bool is_symbol(const Token& t, std::string_view s) {
+  return t.kind == Kind::Symbol && t.text == s;
+}
+bool is_word(const Token& t, std::string_view s) {
+  return t.kind == Kind::Name && t.text == s;
+}
+bool is_plain_name(const Token& t) {
+  return t.kind == Kind::Name && !is_keyword(t.text);
+}
 
 [[noreturn]] void fail_at(const Token& t, std::string_view what) {
   const std::string near = t.kind == Kind::End ? "<eof>" : "'" + std::string(t.text) + "'";
@@ -316,19 +346,24 @@ class Rewriter {
     return t_[i_].end;
   }
 
-  // At `::`: skips one or more consecutive labels, leaving i_ on the last `::`. True when a
-  // statement follows them: a label that ends its block (before end/else/elseif/<eof>) is out of
-  // the scope of the block's locals in LuaJIT, and a tick after it would break `goto continue`
-  // over a local. No loop can come back to such a label, as nothing but the block end follows it.
+  // At `::`: skips one or more consecutive labels and the ';' that may end the last, leaving i_
+  // on the last token. True when a statement follows them: a label that ends its block (before
+  // end/else/elseif/<eof>) is out of the scope of the block's locals in LuaJIT, and a tick after
+  // it would break `goto continue` over a local. No loop can come back to such a label, as nothing
+  // but the block end follows it.
   bool label_run() {
     for (;;) {
       ++i_;
-      expect(is_plain_name(t_[i_]) || is_word(t_[i_], "goto"), "label name expected");
+      expect(is_plain_name(t_[i_]), "label name expected");  // `goto` is a plain name here
       if (!is_symbol(t_[i_], "::")) fail_at(t_[i_], "'::' expected");
       if (!is_symbol(t_[i_ + 1], "::")) break;
       ++i_;
     }
     const Token& next = t_[i_ + 1];
+    if (is_symbol(next, ";")) {
+      ++i_;  // LuaJIT checks for the block end before the ';', so such a label never ends it
+      return true;
+    }
     return !(next.kind == Kind::End || is_word(next, "end") || is_word(next, "else") ||
              is_word(next, "elseif"));
   }
@@ -378,6 +413,35 @@ InstrumentedLua instrument_lua_source(std::string_view source) {
     result.error = "line " + std::to_string(e.line) + ": " + e.what;
   }
   return result;
+}
+
+void RunawayGuard::arm(Clock::time_point deadline, Clock::time_point now) {
+  deadline_ = deadline;
+  last_check_ = now;
+  budget_ = kFirstBudget;
+  armed_ = true;
+  expired_ = false;
+}
+
+bool RunawayGuard::disarm() {
+  armed_ = false;
+  return expired_;
+}
+
+std::int64_t RunawayGuard::next_budget(Clock::time_point now) {
+  if (expired_ || !armed_ || now >= deadline_) {
+    expired_ = true;
+    return 0;
+  }
+  // Scale the budget to how long the last one took: down in one step, up by doubling.
+  const Clock::duration took = now - last_check_;
+  last_check_ = now;
+  if (took > kCheckInterval) {
+    budget_ = std::max<std::int64_t>(1, budget_ * kCheckInterval.count() / took.count());
+  } else if (took < kCheckInterval / 2) {
+    budget_ = std::min(kMaxBudget, budget_ * 2);
+  }
+  return budget_;
 }
 
 }  // namespace tally

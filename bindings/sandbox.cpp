@@ -3,6 +3,8 @@
 
 #include <lua.hpp>
 
+#include "bindings/lua_instrument.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -82,8 +84,25 @@ void filter_table(lua_State* L, int index, Keep keep) {
   }
 }
 
-// loadstring(text [, chunkname]) that refuses precompiled bytecode.
-int text_only_loadstring(lua_State* L) {
+constexpr const char* kBudgetKey = "tally.budget";
+
+// The checker behind every budget tick: the next budget, or the kill. Raised from here, the
+// error names the addon line that was running (level 1 is the Lua function that ticked).
+int budget_checker(lua_State* L) {
+  auto* guard = static_cast<RunawayGuard*>(lua_touserdata(L, lua_upvalueindex(1)));
+  std::int64_t budget = guard->next_budget();
+  if (budget == 0) {
+    luaL_where(L, 1);
+    lua_pushstring(L, "script ran too long");
+    lua_concat(L, 2);
+    return lua_error(L);
+  }
+  lua_pushnumber(L, static_cast<lua_Number>(budget));
+  return 1;
+}
+
+// loadstring(text [, chunkname]): text only, with the budget checks, as addon files get them.
+int instrumented_loadstring(lua_State* L) {
   std::size_t len = 0;
   const char* code = luaL_checklstring(L, 1, &len);
   const char* name = luaL_optstring(L, 2, code);
@@ -92,7 +111,7 @@ int text_only_loadstring(lua_State* L) {
     lua_pushstring(L, "loadstring: precompiled bytecode is not allowed");
     return 2;
   }
-  if (luaL_loadbuffer(L, code, len, name) != 0) {
+  if (!load_addon_code(L, {code, len}, name)) {
     lua_pushnil(L);
     lua_insert(L, -2);
     return 2;
@@ -130,8 +149,43 @@ void open_allowed_libraries(lua_State* L) {
   }
 }
 
+void install_runaway_guard(lua_State* L, RunawayGuard* guard) {
+  lua_createtable(L, 2, 0);
+  lua_pushinteger(L, 0);
+  lua_rawseti(L, -2, 1);
+  lua_pushlightuserdata(L, guard);
+  lua_pushcclosure(L, budget_checker, 1);
+  lua_rawseti(L, -2, 2);
+  lua_setfield(L, LUA_REGISTRYINDEX, kBudgetKey);
+}
+
+void reset_budget(lua_State* L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, kBudgetKey);
+  lua_pushinteger(L, 0);
+  lua_rawseti(L, -2, 1);
+  lua_pop(L, 1);
+}
+
+bool load_addon_code(lua_State* L, std::string_view code, const char* chunk_name) {
+  InstrumentedLua instrumented = instrument_lua_source(code);
+  if (instrumented.ok &&
+      luaL_loadbufferx(L, instrumented.code.data(), instrumented.code.size(), chunk_name, "t") == 0) {
+    lua_getfield(L, LUA_REGISTRYINDEX, kBudgetKey);
+    lua_call(L, 1, 1);  // the factory runs no addon code: it returns the main function
+    return true;
+  }
+  if (instrumented.ok) lua_pop(L, 1);
+  // Lua's own message for the original text; it is compiled here, never run.
+  if (luaL_loadbufferx(L, code.data(), code.size(), chunk_name, "t") != 0) return false;
+  lua_pop(L, 1);
+  std::string message = std::string(chunk_name) + ": cannot guard this code against running too long: " +
+                        (instrumented.ok ? "it has too many upvalues" : instrumented.error);
+  lua_pushlstring(L, message.data(), message.size());
+  return false;
+}
+
 void install_safe_builtins(lua_State* L) {
-  lua_pushcfunction(L, text_only_loadstring);
+  lua_pushcfunction(L, instrumented_loadstring);
   lua_setglobal(L, "loadstring");
   lua_pushcfunction(L, safe_collectgarbage);
   lua_setglobal(L, "collectgarbage");

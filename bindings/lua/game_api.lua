@@ -48,11 +48,19 @@ local function with_trace(message)
   return traceback(tostring(message), 2)
 end
 
+-- Handlers that ran too long once are not called again, so one runaway script cannot eat every
+-- frame's time; the kill itself travels on to the host, which logs it.
+local disabled = setmetatable({}, { __mode = "k" })
+
 -- Calls fn(...) protected; errors go to the error handler. Returns true when fn succeeded.
 local function safecall(fn, ...)
+  if disabled[fn] then return false end
   local ok, err = xpcall(fn, with_trace, ...)
   if not ok then
-    if is_kill(err) then error(err, 0) end
+    if is_kill(err) then
+      disabled[fn] = true
+      error(err .. " (this handler is disabled)", 0)
+    end
     report(err)
   end
   return ok

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 
 #include "bindings/host.hpp"
@@ -320,4 +321,55 @@ TEST_CASE("logging out and in again starts a new session with the saved state") 
   CHECK(logged(c, "loaded; runs=2 file2=true"));
   CHECK(c.evaluate("return Scratch").values.at(0).is_nil());
   CHECK(texts(c, true).empty());
+}
+
+TEST_CASE("runaway scripts are stopped, even JIT-compiled, and only their client is hurt") {
+  Host host;
+  Client& bad = host.add_client({.name = "Bad", .script_time_limit = 0.05});
+  Client& good = host.add_client({.name = "Good", .script_time_limit = 0.05});
+  host.start();
+  good.run_script("counter = 0 local f = CreateFrame('Frame') f:SetScript('OnUpdate', function() counter = counter + 1 end)");
+  // A hot loop first, so the JIT is compiling loops by the time the runaway one starts.
+  bad.run_script("local s = 0 for i = 1, 1e6 do s = s + i end");
+  bad.run_script(R"(
+    local f = CreateFrame("Frame")
+    f:SetScript("OnUpdate", function() while true do end end)
+    local g = CreateFrame("Frame")
+    g:SetScript("OnUpdate", function() healthy = (healthy or 0) + 1 end)
+  )");
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10; ++i) host.tick(1.0 / 60);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CHECK(seconds < 1.0);  // one kill (~0.05 s), then the disabled handler costs nothing
+  CHECK(logged(bad, "script ran too long (this handler is disabled)", true));
+  CHECK(bad.evaluate("return healthy").values.at(0).as_number() >= 9);  // other frames still run
+  CHECK(good.evaluate("return counter").values.at(0).as_number() == 10);
+  CHECK(texts(good, true).empty());
+
+  // Every shape of endless code, each with an addon pcall trying to swallow the kill.
+  const char* runaways[] = {
+      "while true do end",
+      "repeat until false",
+      "for i = 1, math.huge do end",
+      "local function f() return f() end f()",
+      "::top:: goto top",
+      "loadstring('while true do end')()",
+      "table.sort({3, 2, 1, 4, 5}, function(a, b) while true do end end)",
+      "local t = setmetatable({}, {__index = function(t, k) while true do end end}) local _ = t.x",
+  };
+  for (const char* code : runaways) {
+    std::size_t errors_before = texts(bad, true).size();
+    auto t0 = std::chrono::steady_clock::now();
+    bad.run_script(std::string("for i = 1, 3 do pcall(function() ") + code + " end) end");
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    CHECK_MESSAGE(took < 0.5, std::string(code));
+    auto errors = texts(bad, true);
+    REQUIRE_MESSAGE(errors.size() > errors_before, std::string(code));
+    bool killed = std::any_of(errors.begin() + static_cast<long>(errors_before), errors.end(),
+                              [](const std::string& e) { return e.find("script ran too long") != std::string::npos; });
+    CHECK_MESSAGE(killed, std::string(code));
+  }
+  // The client still works after all of that.
+  bad.run_script("print('alive')");
+  CHECK(texts(bad).back() == "alive");
 }
