@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -17,6 +18,7 @@
 #include "bindings/host.hpp"
 #include "bindings/lua_values.hpp"
 #include "bindings/sandbox.hpp"
+#include "bindings/wrap_ledger.hpp"
 #include "runtime/atomic_file.hpp"
 
 namespace tally {
@@ -151,6 +153,30 @@ int host_send_addon_message(lua_State* L) {
   return 1;
 }
 
+// host.ledger_new(name, persist) -> ledger userdata. Persistent ledgers journal to
+// <saved>/<Character>/Ledgers/<name>.journal.
+int host_ledger_new(lua_State* L) {
+  std::string name = luaL_checkstring(L, 1);
+  bool persist = lua_toboolean(L, 2) != 0;
+  bool file_safe = !name.empty() && name.size() <= 64 &&
+                   std::all_of(name.begin(), name.end(), [](char c) {
+                     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+                   }) && name[0] != '.';
+  if (!file_safe) {
+    return luaL_error(L, "Tally.NewLedger: name '%s' must be 1-64 letters, digits, '_', '-' or '.'", name.c_str());
+  }
+  Client& c = client_of(L);
+  LedgerBindingOptions options;
+  options.name = name;
+  if (persist && !c.options().saved_variables_dir.empty()) {
+    options.journal = c.options().saved_variables_dir / c.name() / "Ledgers" / (name + ".journal");
+  }
+  std::vector<std::string> warnings;
+  push_ledger(L, std::move(options), &warnings);
+  for (const auto& w : warnings) c.append_log(true, "ledger " + name + ": " + w);
+  return 1;
+}
+
 void set_function(lua_State* L, Client* client, const char* name, lua_CFunction fn) {
   lua_pushlightuserdata(L, client);
   lua_pushcclosure(L, fn, 1);
@@ -223,6 +249,9 @@ void Client::install_game_api() {
   set_function(L, this, "register_prefix", guarded<host_register_prefix>);
   set_function(L, this, "is_prefix_registered", host_is_prefix_registered);
   set_function(L, this, "send_addon_message", guarded<host_send_addon_message>);
+  set_function(L, this, "ledger_new", guarded<host_ledger_new>);
+  lua_pushnumber(L, options_.player_id);
+  lua_setfield(L, -2, "player_id");
   set_string(L, "player_name", options_.name);
   set_string(L, "player_guid", guid());
   set_string(L, "realm_name", options_.realm);
@@ -231,8 +260,20 @@ void Client::install_game_api() {
   set_string(L, "build_date", host_.options().build_date);
   lua_pushinteger(L, host_.options().interface_version);
   lua_setfield(L, -2, "interface_version");
+  lua_pushvalue(L, -1);
+  lua_insert(L, -3);  // keep the host table for ledger_api.lua
   if (lua_pcall(L, 1, 1, 0) != 0) throw std::runtime_error("game_api.lua: " + pop_error(L));
+  // ledger_api.lua gets (host, internal, ffi); ffi goes nowhere else.
+  if (luaL_loadbuffer(L, kLedgerApiLua, kLedgerApiLuaSize, "=[tally ledger_api.lua]") != 0) {
+    throw std::runtime_error("ledger_api.lua: " + pop_error(L));
+  }
+  lua_pushvalue(L, -3);
+  lua_pushvalue(L, -3);
+  lua_pushcfunction(L, luaopen_ffi);
+  lua_call(L, 0, 1);
+  if (lua_pcall(L, 3, 0, 0) != 0) throw std::runtime_error("ledger_api.lua: " + pop_error(L));
   internal_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
+  lua_pop(L, 1);  // the host table
   lock_down(L);
 }
 

@@ -7,5 +7,7 @@ namespace tally {
 
 extern const char kGameApiLua[];
 extern const std::size_t kGameApiLuaSize;
+extern const char kLedgerApiLua[];
+extern const std::size_t kLedgerApiLuaSize;
 
 }  // namespace tally

@@ -30,6 +30,8 @@ constexpr const char* kAllowedGlobals[] = {
     "seterrorhandler", "geterrorhandler", "debugstack", "CreateFrame", "GetTime",
     "GetTimePreciseSec", "GetServerTime", "time", "date", "C_Timer", "UnitName", "UnitGUID",
     "GetRealmName", "GetBuildInfo", "IsLoggedIn", "SlashCmdList", "C_ChatInfo", "Enum",
+    // ledger API (bindings/lua/ledger_api.lua)
+    "Tally",
     // game aliases
     "strsplit", "strjoin", "strtrim", "wipe", "tContains", "strmatch", "strfind", "strsub",
     "strlen", "strlower", "strupper", "strrep", "strbyte", "strchar", "strrev", "gsub", "gmatch",

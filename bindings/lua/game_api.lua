@@ -11,7 +11,7 @@ local strfind, strsub, strlower, strmatch, strgsub, strformat, strlen =
   string.find, string.sub, string.lower, string.match, string.gsub, string.format, string.len
 local traceback = host.traceback
 
-local internal = {}
+local internal = { replay = function() end }  -- ledger_api.lua replaces replay
 
 ------------------------------------------------------------------------------------------------
 -- Errors
@@ -325,6 +325,7 @@ end
 function internal.tick(now, elapsed)
   frame_time = now
   run_timers()
+  internal.replay(now)
   local snapshot = { unpack(frames_in_order) }
   for i = 1, #snapshot do
     local frame = snapshot[i]

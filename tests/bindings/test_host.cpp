@@ -10,47 +10,13 @@
 #include "runtime/atomic_file.hpp"
 #include "runtime/saved_variables.hpp"
 #include "../runtime/temp_dir.hpp"
+#include "client_fixture.hpp"
 
 using namespace tally;
 
 namespace {
 
 const std::filesystem::path kAddons = std::filesystem::path(TALLY_TEST_DATA_DIR) / "addons_host";
-
-std::vector<std::string> texts(const Client& c, bool errors_only = false) {
-  std::vector<std::string> out;
-  for (const auto& line : c.log()) {
-    if (!errors_only || line.error) out.push_back(line.text);
-  }
-  return out;
-}
-
-bool logged(const Client& c, const std::string& needle, bool errors_only = false) {
-  auto lines = texts(c, errors_only);
-  return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(needle) != std::string::npos; });
-}
-
-// A client with no addons, for API checks.
-struct Bare {
-  Host host;
-  Client& client;
-  explicit Bare(std::size_t memory_limit = 64u << 20)
-      : client(host.add_client({.name = "Tester", .memory_limit = memory_limit})) {
-    host.start();
-  }
-  // Runs code; returns what it printed, one string per print.
-  std::vector<std::string> run(const std::string& code) {
-    std::size_t before = client.log().size();
-    client.run_script(code);
-    std::vector<std::string> out;
-    for (std::size_t i = before; i < client.log().size(); ++i) out.push_back(client.log()[i].text);
-    return out;
-  }
-  std::string one(const std::string& code) {
-    auto lines = run(code);
-    return lines.empty() ? "(nothing)" : lines.front();
-  }
-};
 
 }  // namespace
 

@@ -1,0 +1,192 @@
+// One addon ledger behind its Lua API: inserts, ignores, time travel and decoded replay batches.
+#include "bindings/ledger_binding.hpp"
+
+#include <cstdio>
+
+namespace tally {
+
+std::string entry_id(const EntryKey& key) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%08x-%02x-%04x-%08x", static_cast<unsigned>(key.timestamp),
+                static_cast<unsigned>(key.counter), static_cast<unsigned>(key.realm),
+                static_cast<unsigned>(key.creator));
+  return buffer;
+}
+
+std::optional<EntryKey> parse_entry_id(std::string_view id) {
+  unsigned ts = 0, counter = 0, realm = 0, creator = 0;
+  char tail = 0;
+  std::string text(id);
+  if (id.size() != 25 ||
+      std::sscanf(text.c_str(), "%8x-%2x-%4x-%8x%c", &ts, &counter, &realm, &creator, &tail) != 4) {
+    return std::nullopt;
+  }
+  return EntryKey{ts, static_cast<std::uint8_t>(counter), static_cast<std::uint16_t>(realm), creator};
+}
+
+LedgerBinding::LedgerBinding(LedgerBindingOptions options, std::vector<std::string>* warnings)
+    : options_(std::move(options)), planner_(options_.knobs) {
+  if (options_.journal.empty()) {
+    memory_ = std::make_unique<Ledger>(options_.name);
+  } else {
+    std::filesystem::create_directories(options_.journal.parent_path());
+    persistent_.emplace(PersistentLedger::open(options_.journal, options_.name, {}, warnings));
+  }
+  // Ignores already in the ledger.
+  ledger().for_each(0, ledger().size(), [&](std::size_t, const EntryView& e) {
+    if (e.type() != kIgnoreType) return;
+    const Value* target = e.payload().find("target");
+    if (target == nullptr || !std::holds_alternative<std::string>(*target)) return;
+    if (auto key = parse_entry_id(std::get<std::string>(*target))) ignores_[*key].push_back(e.key());
+  });
+}
+
+void LedgerBinding::close() {
+  if (persistent_) persistent_->close();
+}
+
+InsertResult LedgerBinding::insert(const Entry& entry) {
+  InsertResult result = persistent_ ? persistent_->insert(entry) : memory_->insert(entry);
+  bool changed = result.status == InsertStatus::Inserted || result.status == InsertStatus::ReplacedConflict;
+  if (changed && entry.type == kIgnoreType) {
+    const Value* target = entry.payload.find("target");
+    if (target != nullptr && std::holds_alternative<std::string>(*target)) {
+      if (auto key = parse_entry_id(std::get<std::string>(*target))) {
+        ignores_[*key].push_back(entry.key);
+        // The target's mutator must now be skipped (or run again): replay from it.
+        std::size_t at = ledger().lower_bound(*key);
+        if (at < applied_) rewind_ = std::min(rewind_.value_or(at), at);
+      }
+    }
+  }
+  if (changed) note_change(result);
+  return result;
+}
+
+void LedgerBinding::note_change(const InsertResult& result) {
+  if (result.position < applied_) rewind_ = std::min(rewind_.value_or(result.position), result.position);
+}
+
+std::optional<std::uint8_t> LedgerBinding::next_counter(std::uint32_t timestamp, std::uint32_t creator) const {
+  // Keys order by (ts, counter, realm, creator): scan this second's entries for the creator.
+  int highest = -1;
+  const Ledger& l = ledger();
+  l.for_each(l.position_at_time(timestamp), l.size(), [&](std::size_t, const EntryView& e) {
+    EntryKey k = e.key();
+    if (k.timestamp != timestamp) return false;
+    if (k.creator == creator) highest = std::max(highest, static_cast<int>(k.counter));
+    return true;
+  });
+  if (highest >= 255) return std::nullopt;
+  return static_cast<std::uint8_t>(highest + 1);
+}
+
+std::size_t LedgerBinding::target() const {
+  if (!travel_) return ledger().size();
+  if (*travel_ == 0xffffffffu) return ledger().size();
+  return ledger().position_at_time(*travel_ + 1);
+}
+
+std::optional<std::size_t> LedgerBinding::take_rewind() {
+  auto r = rewind_;
+  rewind_.reset();
+  return r;
+}
+
+void LedgerBinding::restart() {
+  metrics_.record_rewind(applied_);
+  applied_ = 0;
+  state_hash_ = Adler32{};
+  rewind_.reset();
+}
+
+void LedgerBinding::travel_to(std::optional<std::uint32_t> timestamp) {
+  travel_ = timestamp;
+  if (applied_ > target()) rewind_ = std::min(rewind_.value_or(target()), target());
+}
+
+bool LedgerBinding::is_ignored(const EntryKey& key) const {
+  // Ignores of ignores are short chains; depth is bounded by the number of ignore entries.
+  auto it = ignores_.find(key);
+  if (it == ignores_.end()) return false;
+  for (const EntryKey& ignore : it->second) {
+    if (!ledger().find(ignore)) continue;
+    if (!is_ignored(ignore)) return true;
+  }
+  return false;
+}
+
+std::uint32_t LedgerBinding::intern(std::string_view text) {
+  auto [it, added] = strings_.try_emplace(std::string(text), static_cast<std::uint32_t>(strings_.size() + 1));
+  if (added) new_strings_.emplace_back(text);
+  return it->second;
+}
+
+std::uint16_t LedgerBinding::shape_of(std::uint16_t type_id, const Payload& payload) {
+  std::string signature;
+  for (const auto& [name, value] : payload.fields()) {
+    signature += name;
+    signature += static_cast<char>('0' + static_cast<int>(kind_of(value)));
+    signature += ',';
+  }
+  auto [it, added] = shape_ids_.try_emplace({type_id, signature}, static_cast<std::uint16_t>(shape_ids_.size() + 1));
+  if (added) {
+    ReplayShape shape{type_id, {}, {}};
+    for (const auto& [name, value] : payload.fields()) {
+      shape.fields.push_back(name);
+      shape.kinds.push_back(kind_of(value));
+    }
+    new_shapes_.emplace_back(it->second, std::move(shape));
+  }
+  return it->second;
+}
+
+std::size_t LedgerBinding::fetch(std::size_t max, ReplayRecord* records, double* values, std::size_t value_capacity) {
+  std::size_t end = std::min(target(), applied_ + max);
+  std::size_t count = 0;
+  std::size_t used = 0;
+  fetched_keys_.clear();
+  ledger().for_each(applied_, end, [&](std::size_t, const EntryView& e) {
+    Payload payload = e.payload();
+    if (used + payload.size() > value_capacity) return false;
+    EntryKey key = e.key();
+    ReplayRecord& r = records[count++];
+    r = {key.timestamp, key.creator, key.realm, key.counter,
+         static_cast<std::uint8_t>(is_ignored(key) ? 1 : 0), e.type_id(), shape_of(e.type_id(), payload),
+         static_cast<std::uint32_t>(used)};
+    for (const auto& [name, value] : payload.fields()) {
+      if (const auto* b = std::get_if<bool>(&value)) {
+        values[used++] = *b ? 1 : 0;
+      } else if (const auto* i = std::get_if<std::int64_t>(&value)) {
+        values[used++] = static_cast<double>(*i);
+      } else if (const auto* d = std::get_if<double>(&value)) {
+        values[used++] = *d;
+      } else {
+        values[used++] = intern(std::get<std::string>(value));
+      }
+    }
+    fetched_keys_.push_back(key);
+    return true;
+  });
+  return count;
+}
+
+void LedgerBinding::commit(std::size_t count) {
+  for (std::size_t i = 0; i < count && i < fetched_keys_.size(); ++i) state_hash_.feed_key(fetched_keys_[i]);
+  applied_ += count;
+  if (persistent_) persistent_->set_applied(applied_);
+}
+
+std::vector<std::string> LedgerBinding::take_new_strings() {
+  std::vector<std::string> out;
+  out.swap(new_strings_);
+  return out;
+}
+
+std::vector<std::pair<std::uint16_t, ReplayShape>> LedgerBinding::take_new_shapes() {
+  std::vector<std::pair<std::uint16_t, ReplayShape>> out;
+  out.swap(new_shapes_);
+  return out;
+}
+
+}  // namespace tally

@@ -1,0 +1,119 @@
+// One addon ledger as its Lua API sees it: the ledger (journaled or not), the replay cursor and
+// its knobs, and the decoded batches the trusted Lua replay loop pulls through the FFI.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "batching/frame_planner.hpp"
+#include "batching/replay_metrics.hpp"
+#include "runtime/persistent_ledger.hpp"
+
+namespace tally {
+
+// The entry type that marks another entry as ignored (its mutator is skipped on replay).
+inline constexpr const char* kIgnoreType = "__ignore";
+
+// One decoded entry as the replay loop reads it (FFI layout: keep in step with replay.lua).
+struct ReplayRecord {
+  std::uint32_t timestamp;
+  std::uint32_t creator;
+  std::uint16_t realm;
+  std::uint8_t counter;
+  std::uint8_t ignored;   // 1: skip the mutator (the entry still counts in the state hash)
+  std::uint16_t type_id;
+  std::uint16_t shape_id;
+  std::uint32_t first_value;  // index of its first field value in the batch's value array
+};
+
+// The field layout of one kind of entry: its type and its fields' names and kinds.
+struct ReplayShape {
+  std::uint16_t type_id;
+  std::vector<std::string> fields;
+  std::vector<ValueKind> kinds;
+};
+
+struct LedgerBindingOptions {
+  std::string name;                   // ledger id
+  std::filesystem::path journal;      // empty: in memory only
+  ReplayKnobs knobs;
+};
+
+class LedgerBinding {
+ public:
+  // Opens the ledger; journal repairs are appended to `warnings`. Throws JournalError.
+  LedgerBinding(LedgerBindingOptions options, std::vector<std::string>* warnings);
+
+  const std::string& name() const { return options_.name; }
+  const Ledger& ledger() const { return persistent_ ? persistent_->ledger() : *memory_; }
+
+  // Inserts one entry (journaled when persistent). Throws InvalidEntry.
+  InsertResult insert(const Entry& entry);
+  // The next free counter for an entry of `creator` at `timestamp`; nothing when all 256 are used.
+  std::optional<std::uint8_t> next_counter(std::uint32_t timestamp, std::uint32_t creator) const;
+
+  // Replay. Positions are ledger positions; `applied()` entries have been applied to the state.
+  std::size_t applied() const { return applied_; }
+  // Entries replay may still apply (within the time-travel limit).
+  std::size_t target() const;
+  // The position replay must restart from when the ledger changed below it; nothing otherwise.
+  // Reading it clears it.
+  std::optional<std::size_t> take_rewind();
+  // Fills up to `max` records from position `applied()` (values into `values`). New strings and
+  // shapes met on the way are queued for the Lua side (see take_new_strings/shapes).
+  std::size_t fetch(std::size_t max, ReplayRecord* records, double* values, std::size_t value_capacity);
+  // The loop applied the first `count` fetched records.
+  void commit(std::size_t count);
+  void restart();  // back to position 0 with an empty state (a rewind)
+  std::uint32_t state_hash() const { return state_hash_.value(); }
+
+  std::vector<std::string> take_new_strings();
+  std::vector<std::pair<std::uint16_t, ReplayShape>> take_new_shapes();
+  std::string_view type_name(std::uint16_t id) const { return ledger().types().name(id); }
+
+  // Time travel: only entries at or before `timestamp` are applied; nothing = no limit.
+  void travel_to(std::optional<std::uint32_t> timestamp);
+  std::optional<std::uint32_t> travel_limit() const { return travel_; }
+
+  FramePlanner& planner() { return planner_; }
+  ReplayMetrics& metrics() { return metrics_; }
+  void close();
+
+  static constexpr std::size_t kMaxFieldsPerBatch = 64;  // values reserved per record
+
+ private:
+  bool is_ignored(const EntryKey& key) const;
+  std::uint32_t intern(std::string_view text);
+  std::uint16_t shape_of(std::uint16_t type_id, const Payload& payload);
+  void note_change(const InsertResult& result);
+
+  LedgerBindingOptions options_;
+  std::optional<PersistentLedger> persistent_;
+  std::unique_ptr<Ledger> memory_;
+  std::size_t applied_ = 0;
+  std::optional<std::size_t> rewind_;
+  std::optional<std::uint32_t> travel_;
+  Adler32 state_hash_;
+  std::vector<EntryKey> fetched_keys_;
+  // Ignore entries by target, each with its own key: a target is ignored when one of its
+  // ignores is not itself ignored.
+  std::map<EntryKey, std::vector<EntryKey>> ignores_;
+  std::unordered_map<std::string, std::uint32_t> strings_;
+  std::vector<std::string> new_strings_;
+  std::map<std::pair<std::uint16_t, std::string>, std::uint16_t> shape_ids_;
+  std::vector<std::pair<std::uint16_t, ReplayShape>> new_shapes_;
+  FramePlanner planner_;
+  ReplayMetrics metrics_;
+};
+
+// Entry ids as addons see them: "tttttttt-cc-rrrr-pppppppp" (hex key fields, 25 characters).
+std::string entry_id(const EntryKey& key);
+std::optional<EntryKey> parse_entry_id(std::string_view id);
+
+}  // namespace tally

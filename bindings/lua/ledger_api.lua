@@ -1,0 +1,320 @@
+-- The ledger API addons use (Tally.NewLedger) and the trusted replay loop behind it. Runs once
+-- per client after game_api.lua; `ffi` reaches this file only, never addon code, and mutators
+-- get plain Lua values, never cdata.
+local host, internal, ffi = ...
+
+local type, tostring, tonumber, error, pcall, ipairs, setmetatable, loadstring =
+  type, tostring, tonumber, error, pcall, ipairs, setmetatable, loadstring
+local tconcat, strformat, strfind = table.concat, string.format, string.find
+local safecall = internal.safecall
+
+ffi.cdef [[
+typedef struct {
+  uint32_t timestamp; uint32_t creator; uint16_t realm; uint8_t counter; uint8_t ignored;
+  uint16_t type_id; uint16_t shape_id; uint32_t first_value;
+} tally_replay_record;
+typedef size_t (*tally_fetch_fn)(void*, size_t, tally_replay_record*, double*, size_t);
+typedef void (*tally_commit_fn)(void*, size_t);
+]]
+
+local BATCH = 1024
+local VALUES = BATCH * 64
+local records = ffi.new("tally_replay_record[?]", BATCH)
+local values = ffi.new("double[?]", VALUES)
+
+local IGNORE_TYPE = "__ignore"
+local ledgers = {}          -- every ledger of this client, in creation order
+local private = setmetatable({}, { __mode = "k" })  -- ledger object -> its private record
+
+local Ledger = {}
+local ledger_meta = { __index = Ledger, __metatable = "Tally ledger" }
+
+------------------------------------------------------------------------------------------------
+-- Replay
+
+local function fire(p, event, ...)
+  local list = p.listeners[event]
+  if not list then return end
+  for i = 1, #list do safecall(list[i], ...) end
+end
+
+local function fresh_state(p)
+  if p.initial_state then
+    local ok, state = pcall(p.initial_state)
+    if ok and type(state) == "table" then return state end
+  end
+  return {}
+end
+
+local function restart(p)
+  p.binding:restart()
+  p.state = fresh_state(p)
+  p.failed = nil
+  fire(p, "restart", p.object)
+end
+
+-- The code that copies one shape's values into its data table and calls the mutator. One
+-- function per shape, so each call site sees one mutator and one field layout.
+local function compile_shape(p, shape)
+  local lines = { "local strings = ... return function(mutator, state, data, meta, values, first)" }
+  for i, name in ipairs(shape.fields) do
+    local kind = shape.kinds[i]
+    local read = "values[first + " .. (i - 1) .. "]"
+    if kind == "string" then read = "strings[" .. read .. "]"
+    elseif kind == "boolean" then read = "(" .. read .. " ~= 0)" end
+    lines[#lines + 1] = strformat("data[%q] = %s", name, read)
+  end
+  lines[#lines + 1] = "return mutator(state, data, meta) end"
+  local chunk = loadstring(tconcat(lines, "\n"), "=(tally replay shape)")
+  p.shapes[shape.id] = { apply = chunk(p.strings), type = shape.type, data = {} }
+end
+
+local function sync_tables(p)
+  local strings = p.binding:new_strings()
+  local base = #p.strings
+  for i = 1, #strings do p.strings[base + i] = strings[i] end
+  for _, shape in ipairs(p.binding:new_shapes()) do compile_shape(p, shape) end
+end
+
+-- meta.id is built only when a mutator asks for it.
+local meta_meta = {
+  __index = function(meta, key)
+    if key == "id" then
+      return strformat("%08x-%02x-%04x-%08x", meta.time, meta.counter, meta.realm, meta.creator)
+    end
+  end,
+}
+
+-- Applies up to `count` entries; returns how many were applied, and the error of the entry
+-- that failed (the count then points at it).
+local function apply_batch(p, count)
+  local n = tonumber(p.fetch(p.handle, count, records, values, VALUES))
+  if n == 0 then return 0 end
+  sync_tables(p)
+  local mutators, shapes, state, meta = p.mutators, p.shapes, p.state, p.meta
+  local done = 0
+  local ok, err = pcall(function()
+    for i = 0, n - 1 do
+      local r = records[i]
+      if r.ignored == 0 then
+        local shape = shapes[r.shape_id]
+        local mutator = mutators[shape.type]
+        if mutator then
+          meta.time, meta.creator, meta.counter, meta.realm, meta.type =
+            r.timestamp, r.creator, r.counter, r.realm, shape.type
+          shape.apply(mutator, state, shape.data, meta, values, r.first_value)
+        end
+      end
+      done = i + 1
+    end
+  end)
+  p.commit(p.handle, done)
+  if not ok then return done, err end
+  return done
+end
+
+local function is_kill(message)
+  return type(message) == "string" and strfind(message, "script ran too long", 1, true) ~= nil
+end
+
+-- A mutator failed at the entry replay stopped on. That entry was partly applied: the state is
+-- rebuilt from zero once the cause is fixed (the entry ignored, or its mutator replaced). A kill
+-- travels on to the host at once: no more addon code may run in this call.
+local function mutator_failed(p, err)
+  p.failed = { position = p.binding:applied(), error = err }
+  if is_kill(err) then error(err, 0) end
+  fire(p, "mutatorFailed", p.object, tostring(err))
+end
+
+-- One frame of replay for one ledger: rewinds first, then batches while the planner allows.
+local function replay_frame(p, now)
+  local b = p.binding
+  if b:take_rewind() then restart(p) end
+  if p.failed then return end
+  local target = b:target()
+  if b:applied() >= target then return end
+  if not b:begin_frame(now) then return end
+  local frame_start = b.clock_ms()
+  local spent, applied_any = 0, false
+  while b:applied() < target do
+    local want = b:next_batch(spent)
+    if want <= 0 then break end
+    local started = b.clock_ms()
+    local done, err = apply_batch(p, want > BATCH and BATCH or want)
+    local finished = b.clock_ms()
+    spent = finished - frame_start
+    if done > 0 then
+      applied_any = true
+      b:record_batch(done, finished - started, now)
+    end
+    if err then
+      mutator_failed(p, err)
+      break
+    end
+    if done == 0 then break end
+  end
+  if applied_any then fire(p, "stateChanged", p.object) end
+end
+
+function internal.replay(now)
+  for i = 1, #ledgers do replay_frame(private[ledgers[i]], now) end
+end
+
+------------------------------------------------------------------------------------------------
+-- The API
+
+Tally = {}
+
+local function check_self(self, method)
+  local p = private[self]
+  if not p then error("Usage: ledger:" .. method .. "(...): not a ledger", 3) end
+  return p
+end
+
+-- Tally.NewLedger{ name = "GuildDKP", persist = true, authorize = fn, initialState = fn,
+--                  batchSize = 50, interval = 0.5, frameBudgetMs = 2 }
+function Tally.NewLedger(options)
+  if type(options) ~= "table" or type(options.name) ~= "string" or options.name == "" then
+    error("Usage: Tally.NewLedger{ name = \"...\" [, persist, authorize, initialState, batchSize, interval, frameBudgetMs] }", 2)
+  end
+  if options.authorize ~= nil and type(options.authorize) ~= "function" then
+    error("Tally.NewLedger: authorize must be a function", 2)
+  end
+  if options.initialState ~= nil and type(options.initialState) ~= "function" then
+    error("Tally.NewLedger: initialState must be a function returning a table", 2)
+  end
+  for _, l in ipairs(ledgers) do
+    if private[l].name == options.name then error("Tally.NewLedger: a ledger named '" .. options.name .. "' exists", 2) end
+  end
+  local binding = host.ledger_new(options.name, options.persist and true or false)
+  binding:knobs({ batchSize = options.batchSize, interval = options.interval, frameBudgetMs = options.frameBudgetMs })
+  local fetch, commit, handle = binding:ffi()
+  local object = setmetatable({}, ledger_meta)
+  local p = {
+    name = options.name, binding = binding, object = object,
+    fetch = ffi.cast("tally_fetch_fn", fetch), commit = ffi.cast("tally_commit_fn", commit), handle = handle,
+    authorize = options.authorize, initial_state = options.initialState,
+    mutators = {}, shapes = {}, strings = {}, listeners = {},
+    meta = setmetatable({}, meta_meta),
+  }
+  p.state = fresh_state(p)
+  private[object] = p
+  ledgers[#ledgers + 1] = object
+  return object
+end
+
+-- ledger:RegisterMutator(type, function(state, data, meta) ... end)
+function Ledger:RegisterMutator(entry_type, mutator)
+  local p = check_self(self, "RegisterMutator")
+  if type(entry_type) ~= "string" or type(mutator) ~= "function" then
+    error("Usage: ledger:RegisterMutator(type, function(state, data, meta))", 2)
+  end
+  if entry_type == IGNORE_TYPE then error("ledger:RegisterMutator: '" .. IGNORE_TYPE .. "' is reserved", 2) end
+  local replaced = p.mutators[entry_type] ~= nil
+  p.mutators[entry_type] = mutator
+  -- Entries of this type may already be applied without (or with another) mutator.
+  if replaced or p.binding:applied() > 0 or p.failed then restart(p) end
+end
+
+local function authorized(p, entry, sender, stage)
+  if not p.authorize then return true end
+  local ok, allowed, reason = pcall(p.authorize, entry, sender, stage)
+  if not ok then return false, "authorize failed: " .. tostring(allowed) end
+  if not allowed then return false, reason or "not authorized" end
+  return true
+end
+
+-- ledger:Submit(type, data) -> id | nil, reason
+function Ledger:Submit(entry_type, data)
+  local p = check_self(self, "Submit")
+  if type(entry_type) ~= "string" or (data ~= nil and type(data) ~= "table") then
+    error("Usage: ledger:Submit(type, data)", 2)
+  end
+  local time = p.binding:travel_time() or host.server_time()
+  local entry = { type = entry_type, data = data or {}, time = time, creator = host.player_id }
+  local ok, reason = authorized(p, entry, host.player_name, "submit")
+  if not ok then return nil, reason end
+  return p.binding:insert(entry_type, data or {}, time, host.player_id)
+end
+
+-- ledger:Ignore(id) -> id of the ignore entry | nil, reason. Ignoring an ignore restores its target.
+function Ledger:Ignore(id)
+  local p = check_self(self, "Ignore")
+  if type(id) ~= "string" then error("Usage: ledger:Ignore(id)", 2) end
+  if not p.binding:entry(id) then return nil, "no entry " .. id end
+  local entry = { type = IGNORE_TYPE, data = { target = id }, time = host.server_time(), creator = host.player_id }
+  local ok, reason = authorized(p, entry, host.player_name, "submit")
+  if not ok then return nil, reason end
+  local result = p.binding:insert(IGNORE_TYPE, { target = id }, entry.time, host.player_id)
+  if p.failed then restart(p) end
+  return result
+end
+
+-- ledger:Entry(id) -> type, data, time, creator (a copy) | nil
+function Ledger:Entry(id)
+  local p = check_self(self, "Entry")
+  return p.binding:entry(id)
+end
+
+function Ledger:State() return check_self(self, "State").state end
+
+-- Applies everything now, ignoring the knobs (for tools and tests; it can stall a frame).
+function Ledger:CatchUp()
+  local p = check_self(self, "CatchUp")
+  local b = p.binding
+  if b:take_rewind() then restart(p) end
+  while not p.failed and b:applied() < b:target() do
+    local done, err = apply_batch(p, BATCH)
+    if err then
+      mutator_failed(p, err)
+    elseif done == 0 then
+      break
+    end
+  end
+  fire(p, "stateChanged", self)
+end
+
+-- ledger:Lag() -> entries not yet applied, entries not yet committed (remote queue)
+function Ledger:Lag()
+  local b = check_self(self, "Lag").binding
+  return b:target() - b:applied(), 0
+end
+
+-- ledger:StateHash() -> Adler-32 of the applied entries (the reference's), content fingerprint
+function Ledger:StateHash()
+  return check_self(self, "StateHash").binding:state_hash()
+end
+
+function Ledger:Size() return check_self(self, "Size").binding:size() end
+
+-- ledger:TravelTo(timestamp): replay only entries at or before it; submits take that time.
+function Ledger:TravelTo(timestamp)
+  local p = check_self(self, "TravelTo")
+  if type(timestamp) ~= "number" then error("Usage: ledger:TravelTo(timestamp)", 2) end
+  p.binding:travel(timestamp)
+end
+
+function Ledger:StopTravel()
+  check_self(self, "StopTravel").binding:travel(nil)
+end
+
+-- ledger:SetKnobs{ batchSize, interval, frameBudgetMs } -> the knobs now in force
+function Ledger:SetKnobs(knobs)
+  local p = check_self(self, "SetKnobs")
+  if type(knobs) ~= "table" then error("Usage: ledger:SetKnobs{ batchSize =, interval =, frameBudgetMs = }", 2) end
+  return p.binding:knobs(knobs)
+end
+
+local known_events = { stateChanged = true, restart = true, mutatorFailed = true, syncStateChanged = true }
+
+-- ledger:On(event, fn): stateChanged(ledger), restart(ledger), mutatorFailed(ledger, error),
+-- syncStateChanged(ledger)
+function Ledger:On(event, fn)
+  local p = check_self(self, "On")
+  if not known_events[event] or type(fn) ~= "function" then
+    error("Usage: ledger:On(\"stateChanged\"|\"restart\"|\"mutatorFailed\"|\"syncStateChanged\", fn)", 2)
+  end
+  local list = p.listeners[event] or {}
+  list[#list + 1] = fn
+  p.listeners[event] = list
+end

@@ -1,0 +1,337 @@
+// Lua binding of LedgerBinding: a userdata with short, mechanical methods that the trusted
+// ledger_api.lua wraps into the API addons use. Argument checks here, work in LedgerBinding.
+#include "bindings/wrap_ledger.hpp"
+
+#include <lua.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+#include "bindings/ledger_binding.hpp"
+#include "bindings/lua_values.hpp"
+
+namespace tally {
+
+namespace {
+
+constexpr const char* kLedgerMeta = "tally.ledger";
+
+struct LedgerBox {
+  LedgerBinding* binding;  // null once closed
+};
+
+LedgerBinding& check(lua_State* L) {
+  auto* box = static_cast<LedgerBox*>(luaL_checkudata(L, 1, kLedgerMeta));
+  if (box->binding == nullptr) luaL_error(L, "ledger is closed");
+  return *box->binding;
+}
+
+// C++ exceptions become Lua errors after the catch block has ended.
+template <int (*Fn)(lua_State*)>
+int guarded(lua_State* L) {
+  std::string message;
+  try {
+    return Fn(L);
+  } catch (const std::exception& e) {
+    message = e.what();
+  }
+  lua_pushlstring(L, message.data(), message.size());
+  return lua_error(L);
+}
+
+// Reads the data table of an entry into a payload: string keys, scalar values.
+Payload read_payload(lua_State* L, int index) {
+  Payload payload;
+  if (lua_isnil(L, index)) return payload;
+  luaL_checktype(L, index, LUA_TTABLE);
+  lua_pushnil(L);
+  while (lua_next(L, index) != 0) {
+    if (lua_type(L, -2) != LUA_TSTRING) {
+      throw InvalidEntry(std::string("entry data keys must be strings, got a ") + lua_typename(L, lua_type(L, -2)));
+    }
+    std::string name = lua_tostring(L, -2);
+    switch (lua_type(L, -1)) {
+      case LUA_TBOOLEAN: payload.set(name, lua_toboolean(L, -1) != 0); break;
+      case LUA_TNUMBER: payload.set(name, static_cast<double>(lua_tonumber(L, -1))); break;
+      case LUA_TSTRING: {
+        std::size_t len = 0;
+        const char* s = lua_tolstring(L, -1, &len);
+        payload.set(name, std::string(s, len));
+        break;
+      }
+      default:
+        throw InvalidEntry("field '" + name + "': a " + lua_typename(L, lua_type(L, -1)) +
+                           " cannot go into an entry (booleans, numbers and strings only)");
+    }
+    lua_pop(L, 1);
+  }
+  return payload;
+}
+
+// b:insert(type, data, timestamp, creator [, realm]) -> id | raises
+int ledger_insert(lua_State* L) {
+  LedgerBinding& b = check(L);
+  Entry entry;
+  entry.type = luaL_checkstring(L, 2);
+  entry.payload = read_payload(L, 3);
+  auto ts = static_cast<std::uint32_t>(luaL_checknumber(L, 4));
+  auto creator = static_cast<std::uint32_t>(luaL_checknumber(L, 5));
+  entry.key = {ts, 0, static_cast<std::uint16_t>(luaL_optinteger(L, 6, 0)), creator};
+  auto counter = b.next_counter(ts, creator);
+  if (!counter) throw InvalidEntry("more than 256 entries by one creator in one second");
+  entry.key.counter = *counter;
+  b.insert(entry);
+  std::string id = entry_id(entry.key);
+  lua_pushlstring(L, id.data(), id.size());
+  return 1;
+}
+
+// b:entry(id) -> type, data, timestamp, creator | nil
+int ledger_entry(lua_State* L) {
+  LedgerBinding& b = check(L);
+  auto key = parse_entry_id(luaL_checkstring(L, 2));
+  if (!key) return 0;
+  auto pos = b.ledger().find(*key);
+  if (!pos) return 0;
+  EntryView e = b.ledger().at(*pos);
+  lua_pushlstring(L, e.type().data(), e.type().size());
+  Payload payload = e.payload();
+  lua_createtable(L, 0, static_cast<int>(payload.size()));
+  for (const auto& [name, value] : payload.fields()) {
+    if (const auto* v = std::get_if<bool>(&value)) lua_pushboolean(L, *v);
+    else if (const auto* i = std::get_if<std::int64_t>(&value)) lua_pushnumber(L, static_cast<lua_Number>(*i));
+    else if (const auto* d = std::get_if<double>(&value)) lua_pushnumber(L, *d);
+    else lua_pushlstring(L, std::get<std::string>(value).data(), std::get<std::string>(value).size());
+    lua_setfield(L, -2, name.c_str());
+  }
+  lua_pushnumber(L, key->timestamp);
+  lua_pushnumber(L, key->creator);
+  return 4;
+}
+
+int ledger_size(lua_State* L) {
+  lua_pushnumber(L, static_cast<lua_Number>(check(L).ledger().size()));
+  return 1;
+}
+
+int ledger_applied(lua_State* L) {
+  lua_pushnumber(L, static_cast<lua_Number>(check(L).applied()));
+  return 1;
+}
+
+int ledger_target(lua_State* L) {
+  lua_pushnumber(L, static_cast<lua_Number>(check(L).target()));
+  return 1;
+}
+
+int ledger_take_rewind(lua_State* L) {
+  auto r = check(L).take_rewind();
+  if (!r) return 0;
+  lua_pushnumber(L, static_cast<lua_Number>(*r));
+  return 1;
+}
+
+int ledger_restart(lua_State* L) {
+  check(L).restart();
+  return 0;
+}
+
+int ledger_state_hash(lua_State* L) {
+  LedgerBinding& b = check(L);
+  lua_pushnumber(L, b.state_hash());
+  char fp[20];
+  std::snprintf(fp, sizeof fp, "%016llx", static_cast<unsigned long long>(b.ledger().fingerprint().sum));
+  lua_pushstring(L, fp);
+  return 2;
+}
+
+// b:travel(timestamp | nil)
+int ledger_travel(lua_State* L) {
+  LedgerBinding& b = check(L);
+  if (lua_isnoneornil(L, 2)) {
+    b.travel_to(std::nullopt);
+  } else {
+    double ts = luaL_checknumber(L, 2);
+    if (!(ts >= 0 && ts <= 4294967295.0)) return luaL_argerror(L, 2, "timestamp out of range");
+    b.travel_to(static_cast<std::uint32_t>(ts));
+  }
+  return 0;
+}
+
+// b:travel_time() -> the time-travel limit, or nothing
+int ledger_travel_time(lua_State* L) {
+  auto limit = check(L).travel_limit();
+  if (!limit) return 0;
+  lua_pushnumber(L, *limit);
+  return 1;
+}
+
+// b:new_strings() -> array of strings, in id order from the last call
+int ledger_new_strings(lua_State* L) {
+  auto strings = check(L).take_new_strings();
+  lua_createtable(L, static_cast<int>(strings.size()), 0);
+  for (std::size_t i = 0; i < strings.size(); ++i) {
+    lua_pushlstring(L, strings[i].data(), strings[i].size());
+    lua_rawseti(L, -2, static_cast<int>(i + 1));
+  }
+  return 1;
+}
+
+// b:new_shapes() -> { {id=, type=, fields={...}, kinds={...}}, ... }
+int ledger_new_shapes(lua_State* L) {
+  LedgerBinding& b = check(L);
+  auto shapes = b.take_new_shapes();
+  lua_createtable(L, static_cast<int>(shapes.size()), 0);
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    const auto& [id, shape] = shapes[i];
+    lua_createtable(L, 0, 4);
+    lua_pushinteger(L, id);
+    lua_setfield(L, -2, "id");
+    lua_pushstring(L, std::string(b.type_name(shape.type_id)).c_str());
+    lua_setfield(L, -2, "type");
+    lua_createtable(L, static_cast<int>(shape.fields.size()), 0);
+    lua_createtable(L, static_cast<int>(shape.fields.size()), 0);
+    for (std::size_t f = 0; f < shape.fields.size(); ++f) {
+      lua_pushstring(L, shape.fields[f].c_str());
+      lua_rawseti(L, -3, static_cast<int>(f + 1));
+      lua_pushstring(L, std::string(kind_name(shape.kinds[f])).c_str());
+      lua_rawseti(L, -2, static_cast<int>(f + 1));
+    }
+    lua_setfield(L, -3, "kinds");
+    lua_setfield(L, -2, "fields");
+    lua_rawseti(L, -2, static_cast<int>(i + 1));
+  }
+  return 1;
+}
+
+// b:begin_frame(now_seconds) -> due
+int ledger_begin_frame(lua_State* L) {
+  lua_pushboolean(L, check(L).planner().begin_frame(luaL_checknumber(L, 2)));
+  return 1;
+}
+
+// b:next_batch(spent_ms) -> events
+int ledger_next_batch(lua_State* L) {
+  lua_pushnumber(L, check(L).planner().next_batch(luaL_checknumber(L, 2)));
+  return 1;
+}
+
+// b:record_batch(events, ms, now)
+int ledger_record_batch(lua_State* L) {
+  LedgerBinding& b = check(L);
+  auto events = static_cast<std::uint32_t>(luaL_checknumber(L, 2));
+  double ms = luaL_checknumber(L, 3);
+  b.planner().record_batch(events, ms);
+  b.metrics().record_step(events, ms, luaL_checknumber(L, 4));
+  return 0;
+}
+
+// b:knobs([{batchSize=, interval=, frameBudgetMs=}]) -> current knobs table
+int ledger_knobs(lua_State* L) {
+  LedgerBinding& b = check(L);
+  if (lua_istable(L, 2)) {
+    ReplayKnobs k = b.planner().knobs();
+    lua_getfield(L, 2, "batchSize");
+    if (!lua_isnil(L, -1)) k.batch_size = static_cast<std::uint32_t>(luaL_checknumber(L, -1));
+    lua_getfield(L, 2, "interval");
+    if (!lua_isnil(L, -1)) k.interval_seconds = luaL_checknumber(L, -1);
+    lua_getfield(L, 2, "frameBudgetMs");
+    if (!lua_isnil(L, -1)) k.frame_budget_ms = luaL_checknumber(L, -1);
+    lua_pop(L, 3);
+    b.planner().set_knobs(k);  // validates: throws naming the bad knob
+  }
+  const ReplayKnobs& k = b.planner().knobs();
+  lua_createtable(L, 0, 3);
+  lua_pushnumber(L, k.batch_size);
+  lua_setfield(L, -2, "batchSize");
+  lua_pushnumber(L, k.interval_seconds);
+  lua_setfield(L, -2, "interval");
+  lua_pushnumber(L, k.frame_budget_ms);
+  lua_setfield(L, -2, "frameBudgetMs");
+  return 1;
+}
+
+// b:ffi() -> fetch function pointer, commit function pointer, binding pointer (for replay.lua)
+int ledger_ffi(lua_State* L) {
+  LedgerBinding& b = check(L);
+  lua_pushlightuserdata(L, reinterpret_cast<void*>(&tally_replay_fetch));
+  lua_pushlightuserdata(L, reinterpret_cast<void*>(&tally_replay_commit));
+  lua_pushlightuserdata(L, &b);
+  return 3;
+}
+
+int ledger_gc(lua_State* L) {
+  auto* box = static_cast<LedgerBox*>(luaL_checkudata(L, 1, kLedgerMeta));
+  if (box->binding != nullptr) {
+    try {
+      box->binding->close();
+    } catch (const std::exception&) {
+      // A journal that cannot be synced at collection time was already reported by close().
+    }
+    delete box->binding;
+    box->binding = nullptr;
+  }
+  return 0;
+}
+
+int ledger_close(lua_State* L) {
+  auto* box = static_cast<LedgerBox*>(luaL_checkudata(L, 1, kLedgerMeta));
+  if (box->binding != nullptr) box->binding->close();
+  return 0;
+}
+
+int clock_ms(lua_State* L) {
+  auto now = std::chrono::steady_clock::now().time_since_epoch();
+  lua_pushnumber(L, std::chrono::duration<double, std::milli>(now).count());
+  return 1;
+}
+
+}  // namespace
+
+}  // namespace tally
+
+// The FFI entry points of the replay loop (C linkage, called with the binding's pointer).
+extern "C" std::size_t tally_replay_fetch(void* binding, std::size_t max, tally::ReplayRecord* records,
+                                          double* values, std::size_t value_capacity) {
+  try {
+    return static_cast<tally::LedgerBinding*>(binding)->fetch(max, records, values, value_capacity);
+  } catch (...) {
+    return 0;  // an FFI call must not throw; the loop sees no progress and stops for this frame
+  }
+}
+
+extern "C" void tally_replay_commit(void* binding, std::size_t count) {
+  static_cast<tally::LedgerBinding*>(binding)->commit(count);
+}
+
+namespace tally {
+
+void push_ledger(lua_State* L, LedgerBindingOptions options, std::vector<std::string>* warnings) {
+  auto* box = static_cast<LedgerBox*>(lua_newuserdata(L, sizeof(LedgerBox)));
+  box->binding = nullptr;
+  if (luaL_newmetatable(L, kLedgerMeta)) {
+    lua_pushcfunction(L, ledger_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_newtable(L);
+    const luaL_Reg methods[] = {
+        {"insert", guarded<ledger_insert>}, {"entry", ledger_entry},
+        {"size", ledger_size},             {"applied", ledger_applied},
+        {"target", ledger_target},         {"take_rewind", ledger_take_rewind},
+        {"restart", ledger_restart},       {"state_hash", ledger_state_hash},
+        {"travel", ledger_travel},         {"travel_time", ledger_travel_time},
+        {"new_strings", ledger_new_strings},
+        {"new_shapes", ledger_new_shapes}, {"begin_frame", guarded<ledger_begin_frame>},
+        {"next_batch", guarded<ledger_next_batch>}, {"record_batch", guarded<ledger_record_batch>},
+        {"knobs", guarded<ledger_knobs>},  {"ffi", ledger_ffi},
+        {"close", guarded<ledger_close>},  {nullptr, nullptr}};
+    luaL_register(L, nullptr, methods);
+    lua_pushcfunction(L, clock_ms);
+    lua_setfield(L, -2, "clock_ms");
+    lua_setfield(L, -2, "__index");
+  }
+  lua_setmetatable(L, -2);
+  box->binding = new LedgerBinding(std::move(options), warnings);
+}
+
+}  // namespace tally

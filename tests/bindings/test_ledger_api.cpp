@@ -1,0 +1,164 @@
+// The ledger API addons use: submit, mutators and replay in the frame loop, authorization,
+// ignores, time travel, failures, knobs, persistence.
+#include <doctest/doctest.h>
+
+#include "../runtime/temp_dir.hpp"
+#include "client_fixture.hpp"
+
+using namespace tally;
+
+namespace {
+
+// A DKP ledger with an award mutator, and a log of listener calls.
+constexpr const char* kDkp = R"(
+  calls = {}
+  dkp = Tally.NewLedger{ name = "GuildDKP", initialState = function() return { points = {} } end }
+  dkp:RegisterMutator("award", function(state, data, meta)
+    state.points[data.player] = (state.points[data.player] or 0) + data.amount
+  end)
+  dkp:On("stateChanged", function() calls[#calls + 1] = "changed" end)
+  dkp:On("restart", function() calls[#calls + 1] = "restart" end)
+  dkp:On("mutatorFailed", function(_, err) calls[#calls + 1] = "failed:" .. err:match("[^\n]*") end)
+  function points(name) return dkp:State().points[name] or 0 end
+)";
+
+}  // namespace
+
+TEST_CASE("submitted entries are applied by the frame loop and counted in the state hash") {
+  Bare bare;
+  bare.run(kDkp);
+  CHECK(bare.one("print(dkp:Submit('award', { player = 'Dagna', amount = 10 }) ~= nil)") == "true");
+  bare.run("dkp:Submit('award', { player = 'Dagna', amount = 5 }) dkp:Submit('award', { player = 'Eowald', amount = 3 })");
+  CHECK(bare.one("print((dkp:Lag()), points('Dagna'))") == "3 0");  // nothing applied before a frame
+  bare.host.tick(1.0 / 60);
+  CHECK(bare.one("print((dkp:Lag()), points('Dagna'), points('Eowald'))") == "0 15 3");
+  CHECK(bare.one("print(table.concat(calls, ','))") == "changed");
+  CHECK(bare.one("print(dkp:Size())") == "3");
+  // Three entries in one second by one creator: counters 0, 1, 2; the hash feeds their keys.
+  auto hash = bare.client.evaluate("return dkp:StateHash()");
+  REQUIRE(hash.ok);
+  CHECK(hash.values.at(0).as_number() > 0);
+  CHECK(bare.one("print(pcall(dkp.Submit, dkp, 'award', { player = print }))").find("cannot go into an entry") !=
+        std::string::npos);
+  CHECK(bare.one("print(pcall(dkp.Submit, dkp, 'bad type', {}))").find("is not a name") != std::string::npos);
+}
+
+TEST_CASE("authorization refuses a submit with its reason") {
+  Bare bare;
+  bare.run(R"(
+    seen = {}
+    officers = Tally.NewLedger{ name = "Officers", authorize = function(entry, sender, stage)
+      seen[#seen + 1] = stage .. ":" .. sender .. ":" .. entry.type
+      if entry.data.amount and entry.data.amount > 100 then return false, "awards above 100 need a vote" end
+      return true
+    end }
+  )");
+  CHECK(bare.one("print(officers:Submit('award', { amount = 500 }))") == "nil awards above 100 need a vote");
+  CHECK(bare.one("print(officers:Submit('award', { amount = 50 }) ~= nil, officers:Size())") == "true 1");
+  CHECK(bare.one("print(table.concat(seen, ';'))") == "submit:Tester:award;submit:Tester:award");
+  bare.run("broken = Tally.NewLedger{ name = 'Broken', authorize = function() error('oops') end }");
+  CHECK(bare.one("print(broken:Submit('x', {}))").find("nil authorize failed:") == 0);
+}
+
+TEST_CASE("ignoring an entry skips its mutator; ignoring the ignore restores it") {
+  Bare bare;
+  bare.run(kDkp);
+  bare.run("a = dkp:Submit('award', { player = 'Dagna', amount = 10 }) b = dkp:Submit('award', { player = 'Dagna', amount = 7 })");
+  bare.host.tick(0.1);
+  CHECK(bare.one("print(points('Dagna'))") == "17");
+  bare.run("undo = dkp:Ignore(a)");
+  bare.host.tick(0.1);
+  CHECK(bare.one("print(points('Dagna'))") == "7");
+  bare.run("dkp:Ignore(undo)");
+  bare.host.tick(0.1);
+  CHECK(bare.one("print(points('Dagna'))") == "17");
+  CHECK(bare.one("print(table.concat(calls, ','))").find("restart") != std::string::npos);
+  CHECK(bare.one("print(dkp:Ignore('nonsense'))") == "nil no entry nonsense");
+}
+
+TEST_CASE("time travel replays only the past; stopping resumes") {
+  Bare bare;
+  bare.run(kDkp);
+  bare.run("dkp:Submit('award', { player = 'Dagna', amount = 1 }) t0 = GetServerTime()");
+  bare.host.tick(10);
+  bare.run("dkp:Submit('award', { player = 'Dagna', amount = 2 })");
+  bare.host.tick(10);
+  bare.run("dkp:Submit('award', { player = 'Dagna', amount = 4 })");
+  bare.host.tick(0.1);
+  CHECK(bare.one("print(points('Dagna'))") == "7");
+  bare.run("dkp:TravelTo(t0 + 10)");
+  bare.host.tick(0.1);
+  CHECK(bare.one("print(points('Dagna'), (dkp:Lag()))") == "3 0");
+  bare.run("dkp:Submit('award', { player = 'Eowald', amount = 9 })");  // takes the travel time
+  bare.host.tick(0.1);
+  CHECK(bare.one("print(points('Eowald'), points('Dagna'))") == "9 3");
+  bare.run("dkp:StopTravel()");
+  bare.host.tick(0.1);
+  CHECK(bare.one("print(points('Eowald'), points('Dagna'))") == "9 7");
+}
+
+TEST_CASE("a failing mutator stops replay at its entry until the cause is fixed") {
+  Bare bare;
+  bare.run(kDkp);
+  bare.run(R"(
+    dkp:Submit('award', { player = 'Dagna', amount = 1 })
+    bad = dkp:Submit('award', { player = 'Dagna' })  -- no amount: the mutator errors
+    dkp:Submit('award', { player = 'Dagna', amount = 4 })
+  )");
+  bare.host.tick(0.1);
+  CHECK(bare.one("print((dkp:Lag()))") == "2");
+  CHECK(bare.one("print(table.concat(calls, ','))").find("failed:") != std::string::npos);
+  bare.host.tick(0.1);
+  CHECK(bare.one("print((dkp:Lag()))") == "2");  // stays stopped
+  bare.run("dkp:Ignore(bad)");
+  bare.host.tick(0.1);
+  CHECK(bare.one("print(points('Dagna'), (dkp:Lag()))") == "5 0");
+}
+
+TEST_CASE("a runaway mutator is killed and reported; the client goes on") {
+  Bare bare({.name = "Tester", .script_time_limit = 0.05});
+  bare.run(kDkp);
+  bare.run("dkp:RegisterMutator('loop', function() while true do end end) dkp:Submit('loop', {})");
+  bare.host.tick(0.1);
+  CHECK(logged(bare.client, "script ran too long", true));
+  CHECK(bare.one("print((dkp:Lag()))") == "1");
+  bare.run("print('alive')");
+  CHECK(texts(bare.client).back() == "alive");
+}
+
+TEST_CASE("knobs: the reference preset applies 50 entries per half second") {
+  Bare bare;
+  bare.run(R"(
+    slow = Tally.NewLedger{ name = "Slow", batchSize = 50, interval = 0.5, frameBudgetMs = 0 }
+    count = 0
+    slow:RegisterMutator("e", function() count = count + 1 end)
+    for i = 1, 200 do slow:Submit("e", { i = i }) end
+  )");
+  for (int f = 0; f < 60; ++f) bare.host.tick(1.0 / 60);  // one second: steps at 0 and 0.5
+  std::string applied = bare.one("print(count)");
+  CHECK((applied == "100" || applied == "150"));
+  bare.run("slow:SetKnobs{ batchSize = 1000, interval = 0 }");
+  for (int f = 0; f < 3; ++f) bare.host.tick(1.0 / 60);
+  CHECK(bare.one("print(count, (slow:Lag()))") == "200 0");
+  CHECK(bare.one("print(pcall(function() for i = 1, 300 do slow:Submit('e', {}) end end))").find("more than 256 entries") != std::string::npos);
+  CHECK(bare.one("print(pcall(slow.SetKnobs, slow, { batchSize = 0 }))").find("batch") != std::string::npos);
+}
+
+TEST_CASE("a persistent ledger survives logging out and in") {
+  TempDir saved;
+  Host host;
+  Client& c = host.add_client({.name = "Dagna", .saved_variables_dir = saved.path()});
+  host.start();
+  const std::string setup = std::string(kDkp).replace(std::string(kDkp).find("name = \"GuildDKP\""), 17,
+                                                      "name = \"GuildDKP\", persist = true");
+  c.run_script(setup);
+  c.run_script("dkp:Submit('award', { player = 'Dagna', amount = 10 })");
+  c.logout();
+  c.login();
+  c.run_script(setup);
+  host.tick(0.1);
+  c.run_script("print(points('Dagna'), dkp:Size())");
+  CHECK(texts(c).back() == "10 1");
+  CHECK(texts(c, true).empty());
+  CHECK(std::filesystem::exists(saved.path() / "Dagna/Ledgers/GuildDKP.journal"));
+}
