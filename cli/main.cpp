@@ -18,6 +18,8 @@ commands:
                                    run addons in N clients in the game-like frame loop
   bench ledger [--entries N] [--runs R] [--seed S] [--json FILE] [--dir DIR]
                                    insert, merge, journal and memory figures
+  bench replay [--entries N] [--runs R] [--seed S] [--json FILE]
+                                   replay speed, catch-up at 60 FPS, late-insert cost
 )";
 
 }  // namespace
@@ -37,7 +39,10 @@ int main(int argc, char** argv) {
       if (!rest.empty() && rest[0] == "ledger") {
         return tally::cli::bench_ledger({rest.begin() + 1, rest.end()});
       }
-      throw tally::cli::UsageError("bench needs a suite: ledger");
+      if (!rest.empty() && rest[0] == "replay") {
+        return tally::cli::bench_replay({rest.begin() + 1, rest.end()});
+      }
+      throw tally::cli::UsageError("bench needs a suite: ledger or replay");
     }
     throw tally::cli::UsageError("unknown command '" + command + "'");
   } catch (const tally::cli::UsageError& e) {
