@@ -1,6 +1,9 @@
 // One addon ledger behind its Lua API: inserts, ignores, time travel and decoded replay batches.
 #include "bindings/ledger_binding.hpp"
 
+#include <xxhash.h>
+
+#include <bit>
 #include <cstdio>
 
 namespace tally {
@@ -116,29 +119,73 @@ bool LedgerBinding::is_ignored(const EntryKey& key) const {
   return false;
 }
 
-std::uint32_t LedgerBinding::intern(std::string_view text) {
-  auto [it, added] = strings_.try_emplace(std::string(text), static_cast<std::uint32_t>(strings_.size() + 1));
-  if (added) new_strings_.emplace_back(text);
-  return it->second;
+std::size_t LedgerBinding::TextHash::operator()(std::string_view s) const {
+  return static_cast<std::size_t>(XXH3_64bits(s.data(), s.size()));
 }
 
-std::uint16_t LedgerBinding::shape_of(std::uint16_t type_id, const Payload& payload) {
-  std::string signature;
-  for (const auto& [name, value] : payload.fields()) {
-    signature += name;
-    signature += static_cast<char>('0' + static_cast<int>(kind_of(value)));
-    signature += ',';
-  }
-  auto [it, added] = shape_ids_.try_emplace({type_id, signature}, static_cast<std::uint16_t>(shape_ids_.size() + 1));
-  if (added) {
-    ReplayShape shape{type_id, {}, {}};
-    for (const auto& [name, value] : payload.fields()) {
-      shape.fields.push_back(name);
-      shape.kinds.push_back(kind_of(value));
+std::uint32_t LedgerBinding::intern(std::string_view text) {
+  if (auto it = strings_.find(text); it != strings_.end()) return it->second;
+  auto id = static_cast<std::uint32_t>(strings_.size() + 1);
+  strings_.emplace(std::string(text), id);
+  new_strings_.emplace_back(text);
+  return id;
+}
+
+std::uint16_t LedgerBinding::decode_into(std::uint16_t type_id, std::span<const std::uint8_t> payload,
+                                         double* values) {
+  // The payload was validated when it entered the ledger: read it without checks.
+  const std::uint8_t* p = payload.data();
+  std::uint8_t count = *p++;
+  signature_.assign(reinterpret_cast<const char*>(&type_id), sizeof type_id);
+  for (std::uint8_t f = 0; f < count; ++f) {
+    std::uint8_t name_len = *p++;
+    signature_.append(reinterpret_cast<const char*>(p - 1), name_len + 1u);
+    p += name_len;
+    auto kind = static_cast<ValueKind>(*p++);
+    signature_.push_back(static_cast<char>(kind));
+    switch (kind) {
+      case ValueKind::Boolean: values[f] = *p++; break;
+      case ValueKind::Integer: {
+        std::uint64_t raw = 0;
+        for (int shift = 0;; shift += 7) {
+          std::uint8_t b = *p++;
+          raw |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+          if ((b & 0x80) == 0) break;
+        }
+        values[f] = static_cast<double>(static_cast<std::int64_t>(raw >> 1) ^ -static_cast<std::int64_t>(raw & 1));
+        break;
+      }
+      case ValueKind::Number: {
+        std::uint64_t bits = 0;
+        for (int i = 7; i >= 0; --i) bits = (bits << 8) | p[i];
+        p += 8;
+        values[f] = std::bit_cast<double>(bits);
+        break;
+      }
+      case ValueKind::String: {
+        std::uint64_t len = 0;
+        for (int shift = 0;; shift += 7) {
+          std::uint8_t b = *p++;
+          len |= static_cast<std::uint64_t>(b & 0x7f) << shift;
+          if ((b & 0x80) == 0) break;
+        }
+        values[f] = intern({reinterpret_cast<const char*>(p), static_cast<std::size_t>(len)});
+        p += len;
+        break;
+      }
     }
-    new_shapes_.emplace_back(it->second, std::move(shape));
   }
-  return it->second;
+  if (auto it = shape_ids_.find(std::string_view(signature_)); it != shape_ids_.end()) return it->second;
+  auto id = static_cast<std::uint16_t>(shape_ids_.size() + 1);
+  shape_ids_.emplace(signature_, id);
+  ReplayShape shape{type_id, {}, {}};
+  Payload decoded = decode_payload(payload);
+  for (const auto& [name, value] : decoded.fields()) {
+    shape.fields.push_back(name);
+    shape.kinds.push_back(kind_of(value));
+  }
+  new_shapes_.emplace_back(id, std::move(shape));
+  return id;
 }
 
 std::size_t LedgerBinding::fetch(std::size_t max, ReplayRecord* records, double* values, std::size_t value_capacity) {
@@ -146,25 +193,21 @@ std::size_t LedgerBinding::fetch(std::size_t max, ReplayRecord* records, double*
   std::size_t count = 0;
   std::size_t used = 0;
   fetched_keys_.clear();
+  const bool any_ignores = !ignores_.empty();
   ledger().for_each(applied_, end, [&](std::size_t, const EntryView& e) {
-    Payload payload = e.payload();
-    if (used + payload.size() > value_capacity) return false;
+    if (used + kMaxFields > value_capacity) return false;
     EntryKey key = e.key();
     ReplayRecord& r = records[count++];
-    r = {key.timestamp, key.creator, key.realm, key.counter,
-         static_cast<std::uint8_t>(is_ignored(key) ? 1 : 0), e.type_id(), shape_of(e.type_id(), payload),
-         static_cast<std::uint32_t>(used)};
-    for (const auto& [name, value] : payload.fields()) {
-      if (const auto* b = std::get_if<bool>(&value)) {
-        values[used++] = *b ? 1 : 0;
-      } else if (const auto* i = std::get_if<std::int64_t>(&value)) {
-        values[used++] = static_cast<double>(*i);
-      } else if (const auto* d = std::get_if<double>(&value)) {
-        values[used++] = *d;
-      } else {
-        values[used++] = intern(std::get<std::string>(value));
-      }
-    }
+    r.timestamp = key.timestamp;
+    r.creator = key.creator;
+    r.realm = key.realm;
+    r.counter = key.counter;
+    r.ignored = any_ignores && is_ignored(key) ? 1 : 0;
+    r.type_id = e.type_id();
+    r.first_value = static_cast<std::uint32_t>(used);
+    auto bytes = e.payload_bytes();
+    r.shape_id = decode_into(e.type_id(), bytes, values + used);
+    used += bytes[0];
     fetched_keys_.push_back(key);
     return true;
   });

@@ -90,7 +90,9 @@ class LedgerBinding {
  private:
   bool is_ignored(const EntryKey& key) const;
   std::uint32_t intern(std::string_view text);
-  std::uint16_t shape_of(std::uint16_t type_id, const Payload& payload);
+  // Decodes one canonical payload straight into values (strings as interned ids) and returns
+  // its shape id; no allocation once its strings and shape are known.
+  std::uint16_t decode_into(std::uint16_t type_id, std::span<const std::uint8_t> payload, double* values);
   void note_change(const InsertResult& result);
 
   LedgerBindingOptions options_;
@@ -104,9 +106,14 @@ class LedgerBinding {
   // Ignore entries by target, each with its own key: a target is ignored when one of its
   // ignores is not itself ignored.
   std::map<EntryKey, std::vector<EntryKey>> ignores_;
-  std::unordered_map<std::string, std::uint32_t> strings_;
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const;
+  };
+  std::unordered_map<std::string, std::uint32_t, TextHash, std::equal_to<>> strings_;
   std::vector<std::string> new_strings_;
-  std::map<std::pair<std::uint16_t, std::string>, std::uint16_t> shape_ids_;
+  std::unordered_map<std::string, std::uint16_t, TextHash, std::equal_to<>> shape_ids_;  // by signature
+  std::string signature_;  // scratch
   std::vector<std::pair<std::uint16_t, ReplayShape>> new_shapes_;
   FramePlanner planner_;
   ReplayMetrics metrics_;

@@ -143,8 +143,9 @@ int safe_collectgarbage(lua_State* L) {
 }  // namespace
 
 void open_allowed_libraries(lua_State* L) {
+  // luaopen_jit is what switches the JIT compiler on; its `jit` global is removed by lock_down.
   const lua_CFunction openers[] = {luaopen_base, luaopen_string, luaopen_table, luaopen_math,
-                                   luaopen_bit, luaopen_debug};
+                                   luaopen_bit,  luaopen_debug,  luaopen_jit};
   for (lua_CFunction open : openers) {
     lua_pushcfunction(L, open);
     lua_call(L, 0, 0);

@@ -9,8 +9,8 @@ namespace tally {
 
 class RunawayGuard;
 
-// Opens only the libraries addons may use (plus debug, which install_game_api takes
-// traceback from and lock_down removes).
+// Opens only the libraries addons may use, plus debug (install_game_api takes traceback from
+// it) and jit (opening it turns the JIT compiler on); lock_down removes both globals.
 void open_allowed_libraries(lua_State* L);
 
 // Makes the state's budget table {ticks, checker} (see lua_instrument.hpp), the checker asking
