@@ -6,6 +6,8 @@
 #include <chrono>
 #include <filesystem>
 
+#include <lua.hpp>
+
 #include "bindings/host.hpp"
 #include "runtime/atomic_file.hpp"
 #include "runtime/saved_variables.hpp"
@@ -295,6 +297,15 @@ TEST_CASE("runaway scripts are stopped, even JIT-compiled, and only their client
   Client& good = host.add_client({.name = "Good", .script_time_limit = 0.05});
   host.start();
   good.run_script("counter = 0 local f = CreateFrame('Frame') f:SetScript('OnUpdate', function() counter = counter + 1 end)");
+  // The JIT compiler is on in client states (jit.status() read through the registry, since
+  // addons cannot see `jit`).
+  lua_State* L = bad.lua();
+  lua_getfield(L, LUA_REGISTRYINDEX, "_LOADED");
+  lua_getfield(L, -1, "jit");
+  lua_getfield(L, -1, "status");
+  REQUIRE(lua_pcall(L, 0, 1, 0) == 0);
+  CHECK(lua_toboolean(L, -1) == 1);
+  lua_pop(L, 3);
   // A hot loop first, so the JIT is compiling loops by the time the runaway one starts.
   bad.run_script("local s = 0 for i = 1, 1e6 do s = s + i end");
   bad.run_script(R"(
