@@ -38,7 +38,8 @@ LedgerBinding::LedgerBinding(LedgerBindingOptions options, std::vector<std::stri
   // Ignores already in the ledger.
   ledger().for_each(0, ledger().size(), [&](std::size_t, const EntryView& e) {
     if (e.type() != kIgnoreType) return;
-    const Value* target = e.payload().find("target");
+    Payload payload = e.payload();
+    const Value* target = payload.find("target");
     if (target == nullptr || !std::holds_alternative<std::string>(*target)) return;
     if (auto key = parse_entry_id(std::get<std::string>(*target))) ignores_[*key].push_back(e.key());
   });

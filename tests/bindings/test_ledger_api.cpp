@@ -153,12 +153,13 @@ TEST_CASE("a persistent ledger survives logging out and in") {
                                                       "name = \"GuildDKP\", persist = true");
   c.run_script(setup);
   c.run_script("dkp:Submit('award', { player = 'Dagna', amount = 10 })");
+  c.run_script("dkp:Ignore(dkp:Submit('award', { player = 'Dagna', amount = 99 }))");
   c.logout();
   c.login();
   c.run_script(setup);
   host.tick(0.1);
   c.run_script("print(points('Dagna'), dkp:Size())");
-  CHECK(texts(c).back() == "10 1");
+  CHECK(texts(c).back() == "10 3");  // the ignore came back from the journal too
   CHECK(texts(c, true).empty());
   CHECK(std::filesystem::exists(saved.path() / "Dagna/Ledgers/GuildDKP.journal"));
 }
