@@ -4,6 +4,7 @@
 #include <xxhash.h>
 
 #include <bit>
+#include <cstdint>
 #include <cstdio>
 
 namespace tally {
@@ -97,11 +98,41 @@ std::optional<std::size_t> LedgerBinding::take_rewind() {
   return r;
 }
 
-void LedgerBinding::restart() {
-  metrics_.record_rewind(applied_);
-  applied_ = 0;
-  state_hash_ = Adler32{};
+bool LedgerBinding::checkpoint_due(double replay_ms_since_last) const {
+  return checkpoints_.should_checkpoint(applied_, replay_ms_since_last);
+}
+
+std::vector<std::size_t> LedgerBinding::configure_checkpoints(CheckpointConfig config) {
+  std::vector<std::size_t> dropped = checkpoints_.set_config(config);
+  for (std::size_t position : dropped) checkpoint_hashes_.erase(position);
+  return dropped;
+}
+
+std::size_t LedgerBinding::events_to_checkpoint() const {
+  std::size_t every = checkpoints_.config().every_events;
+  if (every == 0) return SIZE_MAX;
+  std::size_t newest = checkpoints_.size() > 0 ? checkpoints_.positions().back() : 0;
+  return newest + every > applied_ ? newest + every - applied_ : 1;
+}
+
+std::vector<std::size_t> LedgerBinding::take_checkpoint(double cost_ms) {
+  metrics_.record_checkpoint(cost_ms);
+  std::vector<std::size_t> dropped = checkpoints_.add(applied_);
+  checkpoint_hashes_[applied_] = state_hash_;
+  for (std::size_t position : dropped) checkpoint_hashes_.erase(position);
+  metrics_.record_checkpoints_dropped(dropped.size());
+  return dropped;
+}
+
+std::pair<std::size_t, std::vector<std::size_t>> LedgerBinding::rewind(std::size_t position) {
+  std::vector<std::size_t> dropped = checkpoints_.invalidate_after(position);
+  for (std::size_t p : dropped) checkpoint_hashes_.erase(p);
+  std::size_t from = checkpoints_.nearest_at_or_before(position).value_or(0);
+  metrics_.record_rewind(applied_ > from ? applied_ - from : 0);
+  applied_ = from;
+  state_hash_ = from == 0 ? Adler32{} : checkpoint_hashes_.at(from);
   rewind_.reset();
+  return {from, std::move(dropped)};
 }
 
 void LedgerBinding::travel_to(std::optional<std::uint32_t> timestamp) {

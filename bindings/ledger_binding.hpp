@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "batching/checkpoint_policy.hpp"
 #include "batching/frame_planner.hpp"
 #include "batching/replay_metrics.hpp"
 #include "runtime/persistent_ledger.hpp"
@@ -70,7 +71,19 @@ class LedgerBinding {
   std::size_t fetch(std::size_t max, ReplayRecord* records, double* values, std::size_t value_capacity);
   // The loop applied the first `count` fetched records.
   void commit(std::size_t count);
-  void restart();  // back to position 0 with an empty state (a rewind)
+  // Checkpoints of the derived state. The Lua side stores the state snapshots; this side
+  // decides where (CheckpointPolicy) and keeps the state hash that goes with each.
+  bool checkpoint_due(double replay_ms_since_last) const;
+  // Sets the checkpoint spacing; returns the positions whose snapshots can be freed.
+  std::vector<std::size_t> configure_checkpoints(CheckpointConfig config);
+  // Entries to apply before the next checkpoint by count falls due (batches stop there).
+  std::size_t events_to_checkpoint() const;
+  // Registers a checkpoint at applied() whose snapshot took `cost_ms`; returns the positions
+  // whose snapshots can be freed.
+  std::vector<std::size_t> take_checkpoint(double cost_ms);
+  // Rewinds for a change at `position`: to the nearest checkpoint at or before it (0 when
+  // none). Returns that position and the positions whose snapshots are now invalid.
+  std::pair<std::size_t, std::vector<std::size_t>> rewind(std::size_t position);
   std::uint32_t state_hash() const { return state_hash_.value(); }
 
   std::vector<std::string> take_new_strings();
@@ -117,6 +130,8 @@ class LedgerBinding {
   std::vector<std::pair<std::uint16_t, ReplayShape>> new_shapes_;
   FramePlanner planner_;
   ReplayMetrics metrics_;
+  CheckpointPolicy checkpoints_{CheckpointConfig{.every_events = 2000, .every_ms = 20, .max_checkpoints = 32}};
+  std::map<std::size_t, Adler32> checkpoint_hashes_;
 };
 
 // Entry ids as addons see them: "tttttttt-cc-rrrr-pppppppp" (hex key fields, 25 characters).

@@ -5,6 +5,7 @@
 #include <lua.hpp>
 
 #include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -132,11 +133,6 @@ int ledger_take_rewind(lua_State* L) {
   return 1;
 }
 
-int ledger_restart(lua_State* L) {
-  check(L).restart();
-  return 0;
-}
-
 int ledger_state_hash(lua_State* L) {
   LedgerBinding& b = check(L);
   lua_pushnumber(L, b.state_hash());
@@ -157,6 +153,88 @@ int ledger_travel(lua_State* L) {
     b.travel_to(static_cast<std::uint32_t>(ts));
   }
   return 0;
+}
+
+void push_positions(lua_State* L, const std::vector<std::size_t>& positions) {
+  lua_createtable(L, static_cast<int>(positions.size()), 0);
+  for (std::size_t i = 0; i < positions.size(); ++i) {
+    lua_pushnumber(L, static_cast<lua_Number>(positions[i]));
+    lua_rawseti(L, -2, static_cast<int>(i + 1));
+  }
+}
+
+// b:checkpoint_due(ms_since_last) -> boolean
+int ledger_checkpoint_due(lua_State* L) {
+  lua_pushboolean(L, check(L).checkpoint_due(luaL_checknumber(L, 2)));
+  return 1;
+}
+
+// Pushes a JSON value as plain Lua data (objects and arrays become tables).
+void push_json(lua_State* L, const nlohmann::json& value) {
+  luaL_checkstack(L, 3, "metrics nested too deeply");
+  if (value.is_object()) {
+    lua_createtable(L, 0, static_cast<int>(value.size()));
+    for (const auto& [key, item] : value.items()) {
+      push_json(L, item);
+      lua_setfield(L, -2, key.c_str());
+    }
+  } else if (value.is_array()) {
+    lua_createtable(L, static_cast<int>(value.size()), 0);
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      push_json(L, value[i]);
+      lua_rawseti(L, -2, static_cast<int>(i + 1));
+    }
+  } else if (value.is_number()) {
+    lua_pushnumber(L, value.get<double>());
+  } else if (value.is_boolean()) {
+    lua_pushboolean(L, value.get<bool>());
+  } else if (value.is_string()) {
+    lua_pushstring(L, value.get<std::string>().c_str());
+  } else {
+    lua_pushnil(L);
+  }
+}
+
+// b:metrics(now) -> table of replay metrics
+int ledger_metrics(lua_State* L) {
+  LedgerBinding& b = check(L);
+  b.metrics().set_lag(b.target() - b.applied());
+  push_json(L, b.metrics().to_json(luaL_checknumber(L, 2)));
+  return 1;
+}
+
+// b:checkpoints(every_events, every_ms, max) -> positions dropped
+int ledger_checkpoints(lua_State* L) {
+  CheckpointConfig config;
+  config.every_events = static_cast<std::size_t>(luaL_checknumber(L, 2));
+  config.every_ms = luaL_checknumber(L, 3);
+  config.max_checkpoints = static_cast<std::size_t>(luaL_checknumber(L, 4));
+  push_positions(L, check(L).configure_checkpoints(config));
+  return 1;
+}
+
+// b:events_to_checkpoint() -> entries before the next checkpoint by count
+int ledger_events_to_checkpoint(lua_State* L) {
+  lua_pushnumber(L, static_cast<lua_Number>(std::min<std::size_t>(check(L).events_to_checkpoint(), 1u << 30)));
+  return 1;
+}
+
+// b:take_checkpoint(cost_ms) -> position taken, positions dropped
+int ledger_take_checkpoint(lua_State* L) {
+  LedgerBinding& b = check(L);
+  std::size_t at = b.applied();
+  auto dropped = b.take_checkpoint(luaL_checknumber(L, 2));
+  lua_pushnumber(L, static_cast<lua_Number>(at));
+  push_positions(L, dropped);
+  return 2;
+}
+
+// b:rewind(position) -> position replay restarts from, positions whose snapshots are invalid
+int ledger_rewind(lua_State* L) {
+  auto [from, dropped] = check(L).rewind(static_cast<std::size_t>(luaL_checknumber(L, 2)));
+  lua_pushnumber(L, static_cast<lua_Number>(from));
+  push_positions(L, dropped);
+  return 2;
 }
 
 // b:travel_time() -> the time-travel limit, or nothing
@@ -318,8 +396,11 @@ void push_ledger(lua_State* L, LedgerBindingOptions options, std::vector<std::st
         {"insert", guarded<ledger_insert>}, {"entry", ledger_entry},
         {"size", ledger_size},             {"applied", ledger_applied},
         {"target", ledger_target},         {"take_rewind", ledger_take_rewind},
-        {"restart", ledger_restart},       {"state_hash", ledger_state_hash},
+        {"state_hash", ledger_state_hash},
         {"travel", ledger_travel},         {"travel_time", ledger_travel_time},
+        {"checkpoint_due", ledger_checkpoint_due}, {"take_checkpoint", guarded<ledger_take_checkpoint>},
+        {"rewind", guarded<ledger_rewind>},  {"checkpoints", guarded<ledger_checkpoints>},
+        {"metrics", guarded<ledger_metrics>},  {"events_to_checkpoint", ledger_events_to_checkpoint},
         {"new_strings", ledger_new_strings},
         {"new_shapes", ledger_new_shapes}, {"begin_frame", guarded<ledger_begin_frame>},
         {"next_batch", guarded<ledger_next_batch>}, {"record_batch", guarded<ledger_record_batch>},

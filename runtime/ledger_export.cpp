@@ -75,7 +75,7 @@ class DocumentReader {
     if (!doc.is_object()) fail("", "expected a table/object at the top level, got " + kind(doc));
     const json& format = member(doc, "format", "");
     if (!format.is_string() || format.get<std::string>() != "tally-ledger") {
-      fail("format", "expected \"tally-ledger\", got " + format.dump());
+      fail("format", "expected \"tally-ledger\", got " + shown(format));
     }
     auto version = integer(member(doc, "version", ""), "version", 1, 1000000);
     if (version > kExportVersion) {
@@ -86,6 +86,10 @@ class DocumentReader {
     const json& id = member(doc, "ledger", "");
     if (!id.is_string()) fail("ledger", "expected a string, got " + kind(id));
     out.ledger_id = id.get<std::string>();
+    // Ledger ids name journals and travel in JSON: UTF-8 text of bounded length.
+    if (!valid_utf8(out.ledger_id) || out.ledger_id.size() > 200) {
+      fail("ledger", "the ledger id must be UTF-8 text of at most 200 bytes");
+    }
     const json& entries = member(doc, "entries", "");
     if (!entries.is_array()) fail("entries", "expected a list, got " + kind(entries));
     out.entries.reserve(entries.size());
@@ -134,7 +138,7 @@ class DocumentReader {
     if (v.is_boolean()) return v.get<bool>();
     if (v.is_number_integer() || v.is_number_unsigned()) {
       if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(kMaxSafeInteger)) {
-        fail(at, "integer " + v.dump() + " is outside the safe range +-2^53");
+        fail(at, "integer " + shown(v) + " is outside the safe range +-2^53");
       }
       return v.get<std::int64_t>();
     }
@@ -165,14 +169,14 @@ class DocumentReader {
     long long n = 0;
     if (v.is_number_integer() || v.is_number_unsigned()) {
       if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(max)) {
-        fail(at, "expected an integer in " + std::to_string(min) + ".." + std::to_string(max) + ", got " + v.dump());
+        fail(at, "expected an integer in " + std::to_string(min) + ".." + std::to_string(max) + ", got " + shown(v));
       }
       n = v.get<long long>();
     } else if (v.is_number_float() && std::trunc(v.get<double>()) == v.get<double>() &&
                std::fabs(v.get<double>()) < 9e18) {
       n = static_cast<long long>(v.get<double>());
     } else {
-      fail(at, "expected an integer, got " + (v.is_null() ? std::string("nothing") : v.dump()));
+      fail(at, "expected an integer, got " + (v.is_null() ? std::string("nothing") : shown(v)));
     }
     if (n < min || n > max) {
       fail(at, "expected an integer in " + std::to_string(min) + ".." + std::to_string(max) + ", got " + std::to_string(n));
@@ -187,6 +191,10 @@ class DocumentReader {
   }
 
   static std::string kind(const json& v) { return v.type_name(); }
+
+  // A value quoted in an error message; bytes that are not UTF-8 (from a Lua file) are replaced
+  // rather than making the message itself fail.
+  static std::string shown(const json& v) { return v.dump(-1, ' ', false, json::error_handler_t::replace); }
 
   [[noreturn]] void fail(const std::string& at, const std::string& what) const {
     throw ImportError(std::string(source_) + ": " + (at.empty() ? "" : at + ": ") + what);

@@ -3,8 +3,8 @@
 -- get plain Lua values, never cdata.
 local host, internal, ffi = ...
 
-local type, tostring, tonumber, error, pcall, ipairs, setmetatable, loadstring =
-  type, tostring, tonumber, error, pcall, ipairs, setmetatable, loadstring
+local type, tostring, tonumber, error, pcall, ipairs, next, setmetatable, getmetatable, loadstring =
+  type, tostring, tonumber, error, pcall, ipairs, next, setmetatable, getmetatable, loadstring
 local tconcat, strformat, strfind = table.concat, string.format, string.find
 local safecall = internal.safecall
 
@@ -46,11 +46,38 @@ local function fresh_state(p)
   return {}
 end
 
-local function restart(p)
-  p.binding:restart()
-  p.state = fresh_state(p)
+-- A copy of plain data: tables copied (shared tables stay shared, cycles kept), metatables
+-- and everything else by reference.
+local function deepcopy(value, memo)
+  if type(value) ~= "table" then return value end
+  local copy = memo[value]
+  if copy then return copy end
+  copy = {}
+  memo[value] = copy
+  for k, v in next, value do copy[deepcopy(k, memo)] = deepcopy(v, memo) end
+  return setmetatable(copy, getmetatable(value))
+end
+
+-- Replay starts over from the newest checkpoint at or before `position` (0: from nothing).
+local function rewind_to(p, position)
+  local from, dropped = p.binding:rewind(position)
+  for i = 1, #dropped do p.snapshots[dropped[i]] = nil end
+  if from > 0 then p.state = deepcopy(p.snapshots[from], {}) else p.state = fresh_state(p) end
   p.failed = nil
+  p.since_checkpoint_ms = 0
   fire(p, "restart", p.object)
+end
+
+-- After a batch: a snapshot of the state when the policy asks for one.
+local function maybe_checkpoint(p, batch_ms)
+  p.since_checkpoint_ms = p.since_checkpoint_ms + batch_ms
+  if not p.binding:checkpoint_due(p.since_checkpoint_ms) then return end
+  local started = p.binding.clock_ms()
+  local snapshot = deepcopy(p.state, {})
+  local at, dropped = p.binding:take_checkpoint(p.binding.clock_ms() - started)
+  for i = 1, #dropped do p.snapshots[dropped[i]] = nil end
+  p.snapshots[at] = snapshot
+  p.since_checkpoint_ms = 0
 end
 
 -- The code that copies one shape's values into its data table and calls the mutator. One
@@ -129,7 +156,8 @@ end
 -- One frame of replay for one ledger: rewinds first, then batches while the planner allows.
 local function replay_frame(p, now)
   local b = p.binding
-  if b:take_rewind() then restart(p) end
+  local rewind = b:take_rewind()
+  if rewind then rewind_to(p, rewind) end
   if p.failed then return end
   local target = b:target()
   if b:applied() >= target then return end
@@ -139,6 +167,8 @@ local function replay_frame(p, now)
   while b:applied() < target do
     local want = b:next_batch(spent)
     if want <= 0 then break end
+    local room = b:events_to_checkpoint()
+    if want > room then want = room end
     local started = b.clock_ms()
     local done, err = apply_batch(p, want > BATCH and BATCH or want)
     local finished = b.clock_ms()
@@ -146,6 +176,7 @@ local function replay_frame(p, now)
     if done > 0 then
       applied_any = true
       b:record_batch(done, finished - started, now)
+      if not err then maybe_checkpoint(p, finished - started) end
     end
     if err then
       mutator_failed(p, err)
@@ -188,13 +219,17 @@ function Tally.NewLedger(options)
   end
   local binding = host.ledger_new(options.name, options.persist and true or false)
   binding:knobs({ batchSize = options.batchSize, interval = options.interval, frameBudgetMs = options.frameBudgetMs })
+  if options.checkpointEvery ~= nil then
+    if type(options.checkpointEvery) ~= "number" then error("Tally.NewLedger: checkpointEvery must be a number", 2) end
+    binding:checkpoints(options.checkpointEvery, 0, options.checkpointsKept or 32)
+  end
   local fetch, commit, handle = binding:ffi()
   local object = setmetatable({}, ledger_meta)
   local p = {
     name = options.name, binding = binding, object = object,
     fetch = ffi.cast("tally_fetch_fn", fetch), commit = ffi.cast("tally_commit_fn", commit), handle = handle,
     authorize = options.authorize, initial_state = options.initialState,
-    mutators = {}, shapes = {}, strings = {}, listeners = {},
+    mutators = {}, shapes = {}, strings = {}, listeners = {}, snapshots = {}, since_checkpoint_ms = 0,
     meta = setmetatable({}, meta_meta),
   }
   p.state = fresh_state(p)
@@ -213,7 +248,7 @@ function Ledger:RegisterMutator(entry_type, mutator)
   local replaced = p.mutators[entry_type] ~= nil
   p.mutators[entry_type] = mutator
   -- Entries of this type may already be applied without (or with another) mutator.
-  if replaced or p.binding:applied() > 0 or p.failed then restart(p) end
+  if replaced or p.binding:applied() > 0 or p.failed then rewind_to(p, 0) end
 end
 
 local function authorized(p, entry, sender, stage)
@@ -246,7 +281,8 @@ function Ledger:Ignore(id)
   local ok, reason = authorized(p, entry, host.player_name, "submit")
   if not ok then return nil, reason end
   local result = p.binding:insert(IGNORE_TYPE, { target = id }, entry.time, host.player_id)
-  if p.failed then restart(p) end
+  -- A stopped replay resumes from before the failed entry (which may be the one now ignored).
+  if p.failed then rewind_to(p, p.failed.position) end
   return result
 end
 
@@ -262,9 +298,15 @@ function Ledger:State() return check_self(self, "State").state end
 function Ledger:CatchUp()
   local p = check_self(self, "CatchUp")
   local b = p.binding
-  if b:take_rewind() then restart(p) end
+  local rewind = b:take_rewind()
+  if rewind then rewind_to(p, rewind) end
   while not p.failed and b:applied() < b:target() do
-    local done, err = apply_batch(p, BATCH)
+    local room = b:events_to_checkpoint()
+    local started = b.clock_ms()
+    local done, err = apply_batch(p, room < BATCH and room or BATCH)
+    local ms = b.clock_ms() - started
+    if done > 0 then b:record_batch(done, ms, host.precise_time()) end
+    if done > 0 and not err then maybe_checkpoint(p, ms) end
     if err then
       mutator_failed(p, err)
     elseif done == 0 then
@@ -303,6 +345,12 @@ function Ledger:SetKnobs(knobs)
   local p = check_self(self, "SetKnobs")
   if type(knobs) ~= "table" then error("Usage: ledger:SetKnobs{ batchSize =, interval =, frameBudgetMs = }", 2) end
   return p.binding:knobs(knobs)
+end
+
+-- ledger:Metrics() -> { events_applied, events_per_second, step_ms = {p50, p95, p99, max, ...},
+-- frame_ms = {...}, rewinds = {count, events_total, max_distance}, checkpoints = {...}, lag, ... }
+function Ledger:Metrics()
+  return check_self(self, "Metrics").binding:metrics(host.precise_time())
 end
 
 local known_events = { stateChanged = true, restart = true, mutatorFailed = true, syncStateChanged = true }
