@@ -14,6 +14,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "bindings/lua_guard.hpp"
 #include "bindings/embedded_lua.hpp"
 #include "bindings/host.hpp"
 #include "bindings/lua_values.hpp"
@@ -26,24 +27,11 @@ namespace tally {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// Host functions given to game_api.lua. Each gets its Client as upvalue 1. C++ exceptions are
-// caught here and turned into Lua errors after the catch block, so no exception crosses into Lua
-// and no Lua error unwinds through a live C++ object.
+// Host functions given to game_api.lua. Each gets its Client as upvalue 1; the ones that can
+// throw are registered through guarded<> (lua_guard.hpp).
 
 Client& client_of(lua_State* L) {
   return *static_cast<Client*>(lua_touserdata(L, lua_upvalueindex(1)));
-}
-
-template <int (*Fn)(lua_State*)>
-int guarded(lua_State* L) {
-  std::string message;
-  try {
-    return Fn(L);
-  } catch (const std::exception& e) {
-    message = e.what();
-  }
-  lua_pushlstring(L, message.data(), message.size());
-  return lua_error(L);
 }
 
 int host_log(lua_State* L) {

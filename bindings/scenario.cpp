@@ -6,6 +6,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "bindings/lua_guard.hpp"
 #include "bindings/lua_values.hpp"
 #include "runtime/atomic_file.hpp"
 
@@ -35,19 +36,6 @@ void push_client(lua_State* L, const std::string& name) {
   new (block) std::string(name);
   luaL_getmetatable(L, kClientMeta);
   lua_setmetatable(L, -2);
-}
-
-// C++ exceptions become Lua errors after the catch block has ended.
-template <int (*Fn)(lua_State*)>
-int guarded(lua_State* L) {
-  std::string message;
-  try {
-    return Fn(L);
-  } catch (const std::exception& e) {
-    message = e.what();
-  }
-  lua_pushlstring(L, message.data(), message.size());
-  return lua_error(L);
 }
 
 int client_gc(lua_State* L) {

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "bindings/lua_guard.hpp"
 #include "bindings/ledger_binding.hpp"
 #include "bindings/lua_values.hpp"
 
@@ -26,19 +27,6 @@ LedgerBinding& check(lua_State* L) {
   auto* box = static_cast<LedgerBox*>(luaL_checkudata(L, 1, kLedgerMeta));
   if (box->binding == nullptr) luaL_error(L, "ledger is closed");
   return *box->binding;
-}
-
-// C++ exceptions become Lua errors after the catch block has ended.
-template <int (*Fn)(lua_State*)>
-int guarded(lua_State* L) {
-  std::string message;
-  try {
-    return Fn(L);
-  } catch (const std::exception& e) {
-    message = e.what();
-  }
-  lua_pushlstring(L, message.data(), message.size());
-  return lua_error(L);
 }
 
 // Reads the data table of an entry into a payload: string keys, scalar values.
