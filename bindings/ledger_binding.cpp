@@ -58,14 +58,36 @@ InsertResult LedgerBinding::insert(const Entry& entry) {
     if (target != nullptr && std::holds_alternative<std::string>(*target)) {
       if (auto key = parse_entry_id(std::get<std::string>(*target))) {
         ignores_[*key].push_back(entry.key);
-        // The target's mutator must now be skipped (or run again): replay from it.
-        std::size_t at = ledger().lower_bound(*key);
+        // The target's mutator must now be skipped (or run again), and when the target is
+        // itself an ignore, so must its target's: replay from the earliest of them.
+        std::size_t at = earliest_affected(*key);
         if (at < applied_) rewind_ = std::min(rewind_.value_or(at), at);
       }
     }
   }
   if (changed) note_change(result);
   return result;
+}
+
+std::size_t LedgerBinding::earliest_affected(const EntryKey& key) const {
+  std::size_t earliest = ledger().lower_bound(key);
+  EntryKey current = key;
+  // Follow the chain of ignore targets; each step goes to an older entry's key, and the chain
+  // is at most as long as the ledger.
+  for (std::size_t step = 0; step < ledger().size(); ++step) {
+    auto pos = ledger().find(current);
+    if (!pos) break;
+    EntryView e = ledger().at(*pos);
+    if (e.type() != kIgnoreType) break;
+    Payload payload = e.payload();
+    const Value* target = payload.find("target");
+    if (target == nullptr || !std::holds_alternative<std::string>(*target)) break;
+    auto next = parse_entry_id(std::get<std::string>(*target));
+    if (!next) break;
+    current = *next;
+    earliest = std::min(earliest, ledger().lower_bound(current));
+  }
+  return earliest;
 }
 
 void LedgerBinding::note_change(const InsertResult& result) {

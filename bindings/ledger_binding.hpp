@@ -102,6 +102,8 @@ class LedgerBinding {
 
  private:
   bool is_ignored(const EntryKey& key) const;
+  // The lowest position whose ignored state an ignore of `key` can change (its target chain).
+  std::size_t earliest_affected(const EntryKey& key) const;
   std::uint32_t intern(std::string_view text);
   // Decodes one canonical payload straight into values (strings as interned ids) and returns
   // its shape id; no allocation once its strings and shape are known.

@@ -219,6 +219,9 @@ LedgerDocument ledger_from_json_text(std::string_view text, std::string_view sou
     doc = json::parse(text);
   } catch (const json::parse_error& e) {
     throw ImportError(std::string(source_name) + ": not valid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  } catch (const json::exception& e) {
+    // e.g. a number too large for a double
+    throw ImportError(std::string(source_name) + ": not valid JSON: " + e.what());
   }
   return ledger_from_json(doc, source_name);
 }

@@ -204,3 +204,21 @@ TEST_CASE("rewinds from checkpoints give the same state as one replay, whatever 
     CHECK(r.values[5].as_number() > 0);  // late entries did rewind
   }
 }
+
+TEST_CASE("un-ignoring rewinds to the original entry even past checkpoints") {
+  Bare bare;
+  bare.run(R"(
+    L = Tally.NewLedger{ name = "L", checkpointEvery = 1 }
+    L:RegisterMutator("add", function(state, data) state.sum = (state.sum or 0) + data.n end)
+    first = L:Submit("add", { n = 100 })
+    for i = 1, 20 do L:Submit("add", { n = 1 }) end
+  )");
+  bare.host.tick(2);  // later seconds: the ignores sort after every add
+  bare.run("undo = L:Ignore(first)");
+  bare.host.tick(0.1);
+  CHECK(bare.one("print(L:State().sum)") == "20");
+  bare.host.tick(1);
+  bare.run("L:Ignore(undo)");
+  bare.host.tick(0.1);
+  CHECK(bare.one("print(L:State().sum)") == "120");
+}
