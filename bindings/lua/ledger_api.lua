@@ -47,7 +47,8 @@ local function fresh_state(p)
 end
 
 -- A copy of plain data: tables copied (shared tables stay shared, cycles kept), metatables
--- and everything else by reference.
+-- and everything else by reference; a protected metatable (getmetatable gives no table)
+-- cannot be carried over and is left out.
 local function deepcopy(value, memo)
   if type(value) ~= "table" then return value end
   local copy = memo[value]
@@ -55,7 +56,9 @@ local function deepcopy(value, memo)
   copy = {}
   memo[value] = copy
   for k, v in next, value do copy[deepcopy(k, memo)] = deepcopy(v, memo) end
-  return setmetatable(copy, getmetatable(value))
+  local mt = getmetatable(value)
+  if type(mt) == "table" then setmetatable(copy, mt) end
+  return copy
 end
 
 -- Replay starts over from the newest checkpoint at or before `position` (0: from nothing).
