@@ -1,0 +1,7 @@
+V = {
+	["entries"] = {
+	},
+	["format"] = "tally-ledger",
+	["ledger"] = "",
+	["version"] = 1,
+}

@@ -1,0 +1,473 @@
+-- The game API addons see (frames, events, timers, slash commands, string aliases), written in
+-- Lua over a few host functions. Runs once per client before any addon; the table it returns
+-- is kept in the registry, out of addons' reach. Its state lives in upvalues, not globals.
+local host = ...
+
+local type, tostring, select, error, pcall, xpcall, next, ipairs, setmetatable, rawget, unpack =
+  type, tostring, select, error, pcall, xpcall, next, ipairs, setmetatable, rawget, unpack
+local _G = _G
+local tinsert, tremove, tsort, tconcat = table.insert, table.remove, table.sort, table.concat
+local strfind, strsub, strlower, strmatch, strgsub, strformat, strlen =
+  string.find, string.sub, string.lower, string.match, string.gsub, string.format, string.len
+local traceback = host.traceback
+
+local internal = { replay = function() end }  -- ledger_api.lua replaces replay
+
+------------------------------------------------------------------------------------------------
+-- Errors
+
+local function default_error_handler(message)
+  host.log_error(tostring(message))
+end
+local error_handler = default_error_handler
+
+function seterrorhandler(handler)
+  if type(handler) ~= "function" then error("Usage: seterrorhandler(errFunc)", 2) end
+  error_handler = handler
+end
+
+function geterrorhandler()
+  return error_handler
+end
+
+-- Hands an error to the addon-set handler; an error inside that handler is logged, not raised.
+local function report(message)
+  local ok, err = pcall(error_handler, message)
+  if not ok then
+    host.log_error("error in error handler: " .. tostring(err) .. "; original error: " .. tostring(message))
+  end
+end
+
+-- A "script ran too long" kill must reach the host even through an addon's own handler.
+local function is_kill(message)
+  return type(message) == "string" and strfind(message, "script ran too long", 1, true) ~= nil
+end
+
+local function with_trace(message)
+  if is_kill(message) then return message end
+  return traceback(tostring(message), 2)
+end
+
+-- Handlers that ran too long once are not called again, so one runaway script cannot eat every
+-- frame's time; the kill itself travels on to the host, which logs it.
+local disabled = setmetatable({}, { __mode = "k" })
+
+-- Calls fn(...) protected; errors go to the error handler. Returns true when fn succeeded.
+local function safecall(fn, ...)
+  if disabled[fn] then return false end
+  local ok, err = xpcall(fn, with_trace, ...)
+  if not ok then
+    if is_kill(err) then
+      disabled[fn] = true
+      error(err .. " (this handler is disabled)", 0)
+    end
+    report(err)
+  end
+  return ok
+end
+internal.safecall = safecall
+internal.report = report
+
+function debugstack(start, count1, count2)
+  return traceback("", (type(start) == "number" and start or 1) + 1)
+end
+
+------------------------------------------------------------------------------------------------
+-- Frames and events
+
+local Frame = {}
+local frame_meta = { __index = Frame }
+local frame_state = setmetatable({}, { __mode = "k" })
+local frames_by_event = {}      -- event -> list of frames, in registration order
+local all_event_frames = {}     -- frames that called RegisterAllEvents, in order
+local frames_in_order = {}      -- every frame, in creation order (OnUpdate runs in this order)
+local known_scripts = { OnEvent = true, OnUpdate = true, OnShow = true, OnHide = true }
+
+local function state_of(frame, method)
+  local s = type(frame) == "table" and frame_state[frame]
+  if not s then error("Usage: frame:" .. method .. "(...): not a frame", 3) end
+  return s
+end
+
+local function remove_value(list, value)
+  for i = #list, 1, -1 do
+    if list[i] == value then tremove(list, i) end
+  end
+end
+
+function CreateFrame(frame_type, name, parent)
+  if frame_type ~= "Frame" then
+    error("CreateFrame: frame type '" .. tostring(frame_type) .. "' is not supported by Tally (only \"Frame\")", 2)
+  end
+  if name ~= nil and type(name) ~= "string" then error("Usage: CreateFrame(\"Frame\" [, name [, parent]])", 2) end
+  local frame = setmetatable({}, frame_meta)
+  frame_state[frame] = { name = name, parent = parent, shown = true, events = {}, scripts = {}, hooks = {} }
+  frames_in_order[#frames_in_order + 1] = frame
+  if name then _G[name] = frame end
+  return frame
+end
+
+function Frame:RegisterEvent(event)
+  local s = state_of(self, "RegisterEvent")
+  if type(event) ~= "string" then error("Usage: frame:RegisterEvent(\"event\")", 2) end
+  if not s.events[event] then
+    s.events[event] = true
+    local list = frames_by_event[event]
+    if not list then
+      list = {}
+      frames_by_event[event] = list
+    end
+    list[#list + 1] = self
+  end
+  return true
+end
+
+function Frame:UnregisterEvent(event)
+  local s = state_of(self, "UnregisterEvent")
+  if s.events[event] then
+    s.events[event] = nil
+    remove_value(frames_by_event[event], self)
+  end
+end
+
+function Frame:RegisterAllEvents()
+  local s = state_of(self, "RegisterAllEvents")
+  if not s.all_events then
+    s.all_events = true
+    all_event_frames[#all_event_frames + 1] = self
+  end
+end
+
+function Frame:UnregisterAllEvents()
+  local s = state_of(self, "UnregisterAllEvents")
+  for event in next, s.events do remove_value(frames_by_event[event], self) end
+  s.events = {}
+  if s.all_events then
+    s.all_events = nil
+    remove_value(all_event_frames, self)
+  end
+end
+
+function Frame:IsEventRegistered(event)
+  local s = state_of(self, "IsEventRegistered")
+  return (s.events[event] or s.all_events) and true or false
+end
+
+local function check_script(script, method)
+  if not known_scripts[script] then
+    error("frame:" .. method .. ": script '" .. tostring(script) .. "' is not supported by Tally", 3)
+  end
+end
+
+function Frame:SetScript(script, handler)
+  local s = state_of(self, "SetScript")
+  check_script(script, "SetScript")
+  if handler ~= nil and type(handler) ~= "function" then error("Usage: frame:SetScript(\"type\", function)", 2) end
+  s.scripts[script] = handler
+  s.hooks[script] = nil
+end
+
+function Frame:GetScript(script)
+  local s = state_of(self, "GetScript")
+  check_script(script, "GetScript")
+  return s.scripts[script]
+end
+
+function Frame:HookScript(script, handler)
+  local s = state_of(self, "HookScript")
+  check_script(script, "HookScript")
+  if type(handler) ~= "function" then error("Usage: frame:HookScript(\"type\", function)", 2) end
+  if not s.scripts[script] then
+    s.scripts[script] = handler
+    return
+  end
+  local hooks = s.hooks[script] or {}
+  hooks[#hooks + 1] = handler
+  s.hooks[script] = hooks
+end
+
+-- Runs a frame's script and then its hooks, each protected.
+local function run_script(frame, s, script, ...)
+  local handler = s.scripts[script]
+  if not handler then return end
+  safecall(handler, frame, ...)
+  local hooks = s.hooks[script]
+  if hooks then
+    for i = 1, #hooks do safecall(hooks[i], frame, ...) end
+  end
+end
+
+function Frame:Show()
+  local s = state_of(self, "Show")
+  if not s.shown then
+    s.shown = true
+    run_script(self, s, "OnShow")
+  end
+end
+
+function Frame:Hide()
+  local s = state_of(self, "Hide")
+  if s.shown then
+    s.shown = false
+    run_script(self, s, "OnHide")
+  end
+end
+
+function Frame:IsShown() return state_of(self, "IsShown").shown end
+function Frame:IsVisible() return state_of(self, "IsVisible").shown end
+function Frame:GetName() return state_of(self, "GetName").name end
+function Frame:GetParent() return state_of(self, "GetParent").parent end
+function Frame:GetObjectType() state_of(self, "GetObjectType") return "Frame" end
+
+-- Delivers an event to every registered frame, in registration order.
+function internal.dispatch_event(event, ...)
+  local list = frames_by_event[event]
+  if list then
+    local snapshot = { unpack(list) }
+    for i = 1, #snapshot do
+      local frame = snapshot[i]
+      local s = frame_state[frame]
+      if s.events[event] then run_script(frame, s, "OnEvent", event, ...) end
+    end
+  end
+  if #all_event_frames > 0 then
+    local snapshot = { unpack(all_event_frames) }
+    for i = 1, #snapshot do
+      local frame = snapshot[i]
+      local s = frame_state[frame]
+      if s.all_events and not s.events[event] then run_script(frame, s, "OnEvent", event, ...) end
+    end
+  end
+end
+
+------------------------------------------------------------------------------------------------
+-- Time and timers
+
+local frame_time = 0
+
+function GetTime() return frame_time end
+GetTimePreciseSec = host.precise_time
+GetServerTime = host.server_time
+
+function time(t)
+  if t == nil then return host.server_time() end
+  return host.make_time(t)
+end
+date = host.date
+
+local timers = {}      -- pending timers, unordered; run in (due, sequence) order
+local timer_sequence = 0
+
+local Timer = {}
+local timer_meta = { __index = Timer }
+function Timer:Cancel() self._cancelled = true end
+function Timer:IsCancelled() return self._cancelled == true end
+
+local function schedule(seconds, callback, iterations, with_handle, usage)
+  if type(seconds) ~= "number" or seconds ~= seconds then error("Usage: " .. usage, 3) end
+  if type(callback) ~= "function" then error("Usage: " .. usage, 3) end
+  if iterations ~= nil and (type(iterations) ~= "number" or iterations < 1) then error("Usage: " .. usage, 3) end
+  timer_sequence = timer_sequence + 1
+  local timer = setmetatable({
+    _interval = seconds > 0 and seconds or 0, _due = frame_time + (seconds > 0 and seconds or 0),
+    _sequence = timer_sequence, _callback = callback, _remaining = iterations, _handle = with_handle,
+  }, timer_meta)
+  timers[#timers + 1] = timer
+  return timer
+end
+
+C_Timer = {}
+function C_Timer.After(seconds, callback)
+  schedule(seconds, callback, 1, false, "C_Timer.After(seconds, callback)")
+end
+function C_Timer.NewTimer(seconds, callback)
+  return schedule(seconds, callback, 1, true, "C_Timer.NewTimer(seconds, callback)")
+end
+function C_Timer.NewTicker(seconds, callback, iterations)
+  return schedule(seconds, callback, iterations, true, "C_Timer.NewTicker(seconds, callback [, iterations])")
+end
+
+local function due_order(a, b)
+  if a._due ~= b._due then return a._due < b._due end
+  return a._sequence < b._sequence
+end
+
+-- Runs every timer due by now, each at most once per frame; an erroring ticker stops.
+local function run_timers()
+  local due, keep = {}, {}
+  for i = 1, #timers do
+    local t = timers[i]
+    if not t._cancelled then
+      if t._due <= frame_time then due[#due + 1] = t else keep[#keep + 1] = t end
+    end
+  end
+  timers = keep
+  tsort(due, due_order)
+  for i = 1, #due do
+    local t = due[i]
+    if not t._cancelled then
+      local ok
+      if t._handle then ok = safecall(t._callback, t) else ok = safecall(t._callback) end
+      if t._remaining then t._remaining = t._remaining - 1 end
+      if not ok then
+        t._cancelled = true
+      elseif not t._cancelled and (t._remaining == nil or t._remaining > 0) then
+        t._due = frame_time + t._interval
+        timers[#timers + 1] = t
+      elseif t._remaining == 0 then
+        t._cancelled = true
+      end
+    end
+  end
+end
+
+-- One frame: the clock, due timers, then OnUpdate of shown frames in creation order.
+function internal.tick(now, elapsed)
+  frame_time = now
+  run_timers()
+  internal.replay(now)
+  local snapshot = { unpack(frames_in_order) }
+  for i = 1, #snapshot do
+    local frame = snapshot[i]
+    local s = frame_state[frame]
+    if s.shown and s.scripts.OnUpdate then run_script(frame, s, "OnUpdate", elapsed) end
+  end
+end
+
+------------------------------------------------------------------------------------------------
+-- The player, the realm, the build
+
+function UnitName(unit)
+  if unit == "player" then return host.player_name end
+  return nil
+end
+function UnitGUID(unit)
+  if unit == "player" then return host.player_guid end
+  return nil
+end
+function GetRealmName() return host.realm_name end
+function GetBuildInfo() return host.build_version, host.build_number, host.build_date, host.interface_version end
+function IsLoggedIn() return host.is_logged_in() end
+
+function print(...)
+  local parts = {}
+  for i = 1, select("#", ...) do parts[i] = tostring((select(i, ...))) end
+  host.log(tconcat(parts, " "))
+end
+
+------------------------------------------------------------------------------------------------
+-- Addon messages (delivered as CHAT_MSG_ADDON(prefix, text, channel, sender, target))
+
+Enum = {
+  SendAddonMessageResult = {
+    Success = 0, InvalidPrefix = 1, InvalidMessage = 2, AddonMessageThrottle = 3, InvalidChatType = 4,
+    NotInGroup = 5, TargetRequired = 6, InvalidChannel = 7, ChannelThrottle = 8, GeneralError = 9,
+    NotInGuild = 10, AddOnMessageLockdown = 11, TargetOffline = 12,
+  },
+  RegisterAddonMessagePrefixResult = { Success = 0, DuplicatePrefix = 1, InvalidPrefix = 2, MaxPrefixes = 3 },
+}
+
+C_ChatInfo = {}
+function C_ChatInfo.RegisterAddonMessagePrefix(prefix)
+  if type(prefix) ~= "string" then error("Usage: C_ChatInfo.RegisterAddonMessagePrefix(prefix)", 2) end
+  return host.register_prefix(prefix)
+end
+function C_ChatInfo.IsAddonMessagePrefixRegistered(prefix)
+  if type(prefix) ~= "string" then error("Usage: C_ChatInfo.IsAddonMessagePrefixRegistered(prefix)", 2) end
+  return host.is_prefix_registered(prefix)
+end
+function C_ChatInfo.SendAddonMessage(prefix, text, chat_type, target)
+  if type(prefix) ~= "string" or type(text) ~= "string" or (chat_type ~= nil and type(chat_type) ~= "string")
+    or (target ~= nil and type(target) ~= "string") then
+    error("Usage: C_ChatInfo.SendAddonMessage(prefix, text [, chatType [, target]])", 2)
+  end
+  return host.send_addon_message(prefix, text, chat_type, target)
+end
+
+------------------------------------------------------------------------------------------------
+-- Slash commands
+
+SlashCmdList = {}
+
+-- Runs "/cmd rest" typed into the chat box. Returns true when a handler took it.
+function internal.run_slash(text)
+  local command, rest = strmatch(text, "^(/%S+)%s*(.-)%s*$")
+  if not command then return false end
+  command = strlower(command)
+  local keys = {}
+  for key, handler in next, SlashCmdList do
+    if type(key) == "string" and type(handler) == "function" then keys[#keys + 1] = key end
+  end
+  tsort(keys)
+  for _, key in ipairs(keys) do
+    local i = 1
+    while true do
+      local alias = rawget(_G, "SLASH_" .. key .. i)
+      if type(alias) ~= "string" then break end
+      if strlower(alias) == command then
+        safecall(SlashCmdList[key], rest, nil)
+        return true
+      end
+      i = i + 1
+    end
+  end
+  host.log("Unknown command: " .. command)
+  return false
+end
+
+------------------------------------------------------------------------------------------------
+-- Global aliases the game defines
+
+function strsplit(delimiter, text, pieces)
+  if type(delimiter) ~= "string" or type(text) ~= "string" then error("Usage: strsplit(delimiter, str [, pieces])", 2) end
+  local out, start = {}, 1
+  while true do
+    if pieces and #out == pieces - 1 then break end
+    local first, last = strfind(text, "[" .. strgsub(delimiter, "[%]%^%-%%]", "%%%0") .. "]", start)
+    if not first then break end
+    out[#out + 1] = strsub(text, start, first - 1)
+    start = last + 1
+  end
+  out[#out + 1] = strsub(text, start)
+  return unpack(out)
+end
+
+function strjoin(delimiter, ...)
+  return tconcat({ ... }, delimiter)
+end
+
+function strtrim(text, chars)
+  if chars then
+    local class = "[" .. strgsub(chars, "[%]%^%-%%]", "%%%0") .. "]"
+    return (strgsub(strgsub(text, "^" .. class .. "+", ""), class .. "+$", ""))
+  end
+  return strmatch(text, "^%s*(.-)%s*$")
+end
+
+function wipe(t)
+  for k in next, t do t[k] = nil end
+  return t
+end
+table.wipe = wipe
+
+function tContains(t, value)
+  for i = 1, #t do
+    if t[i] == value then return true end
+  end
+  return false
+end
+
+-- The short names the game gives library functions (locals above would shadow plain assignment).
+for alias, fn in next, {
+  strmatch = string.match, strfind = string.find, strsub = string.sub, strlen = string.len,
+  strlower = string.lower, strupper = string.upper, strrep = string.rep, strbyte = string.byte,
+  strchar = string.char, strrev = string.reverse, gsub = string.gsub, gmatch = string.gmatch,
+  format = string.format, tinsert = table.insert, tremove = table.remove, sort = table.sort,
+  getn = table.getn, abs = math.abs, ceil = math.ceil, floor = math.floor, max = math.max,
+  min = math.min, mod = math.fmod, sqrt = math.sqrt, exp = math.exp, log = math.log,
+  log10 = math.log10, random = math.random,
+} do
+  _G[alias] = fn
+end
+
+return internal

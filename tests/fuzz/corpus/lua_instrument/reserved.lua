@@ -1,0 +1,1 @@
+local __tally_b = 1

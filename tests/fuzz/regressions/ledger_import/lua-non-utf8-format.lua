@@ -1,0 +1,1 @@
+V = { format = "tally\160ledger" }
