@@ -507,11 +507,11 @@ void Client::load_saved_variables(const AddonInfo& addon) {
       append_log(true, addon.name + ": SavedVariables not loaded: " + e.what() + " (kept as " + aside.string() + ")");
       continue;
     }
-    for (const auto& [name, value] : variables) {
-      if (std::find(names.begin(), names.end(), name) == names.end()) continue;  // not declared
+    for (const auto& variable : variables) {
+      if (std::find(names.begin(), names.end(), variable.first) == names.end()) continue;  // not declared
       protect([&](lua_State* L) {
-        push_saved_value(L, value);
-        lua_setglobal(L, name.c_str());
+        push_saved_value(L, variable.second);
+        lua_setglobal(L, variable.first.c_str());
       });
     }
   }
