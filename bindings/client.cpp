@@ -18,6 +18,7 @@
 #include "bindings/embedded_lua.hpp"
 #include "bindings/host.hpp"
 #include "bindings/lua_values.hpp"
+#include "bindings/roster.hpp"
 #include "bindings/sandbox.hpp"
 #include "bindings/wrap_ledger.hpp"
 #include "runtime/atomic_file.hpp"
@@ -207,6 +208,15 @@ std::string Client::guid() const {
   return buffer;
 }
 
+void Client::set_guild_rank(int rank) {
+  int ranks = static_cast<int>(host_.options().guild_ranks.size());
+  if (rank < 0 || rank >= ranks) {
+    throw std::invalid_argument("guild rank " + std::to_string(rank) + " is not in 0.." + std::to_string(ranks - 1));
+  }
+  options_.guild_rank = rank;
+  host_.broadcast_event("GUILD_ROSTER_UPDATE", {false});
+}
+
 void Client::install_game_api() {
   lua_State* L = lua_->get();
   open_allowed_libraries(L);
@@ -238,6 +248,7 @@ void Client::install_game_api() {
   set_function(L, this, "is_prefix_registered", host_is_prefix_registered);
   set_function(L, this, "send_addon_message", guarded<host_send_addon_message>);
   set_function(L, this, "ledger_new", guarded<host_ledger_new>);
+  set_function(L, this, "roster", guarded<host_roster>);
   lua_pushnumber(L, options_.player_id);
   lua_setfield(L, -2, "player_id");
   set_string(L, "player_name", options_.name);
@@ -248,6 +259,13 @@ void Client::install_game_api() {
   set_string(L, "build_date", host_.options().build_date);
   lua_pushinteger(L, host_.options().interface_version);
   lua_setfield(L, -2, "interface_version");
+  const auto& ranks = host_.options().guild_ranks;
+  lua_createtable(L, static_cast<int>(ranks.size()), 0);
+  for (std::size_t i = 0; i < ranks.size(); ++i) {
+    lua_pushlstring(L, ranks[i].data(), ranks[i].size());
+    lua_rawseti(L, -2, static_cast<int>(i + 1));
+  }
+  lua_setfield(L, -2, "guild_ranks");
   lua_pushvalue(L, -1);
   lua_insert(L, -3);  // keep the host table for ledger_api.lua
   if (lua_pcall(L, 1, 1, 0) != 0) throw std::runtime_error("game_api.lua: " + pop_error(L));

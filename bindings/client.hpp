@@ -27,7 +27,10 @@ struct ClientOptions {
   std::uint32_t player_id = 0;        // the 8 hex digits of the GUID; 0: derived from the name
   std::string guild;                  // empty: not in a guild
   std::uint32_t raid = 0;             // raid group id, 0: none
-  std::uint32_t party = 0;            // party group id, 0: none
+  std::uint32_t party = 0;            // party group id, 0: none (in a raid: the subgroup)
+  int guild_rank = 3;                 // index into HostOptions::guild_ranks, 0 = guild master
+  std::string class_file = "WARRIOR"; // UnitClass's second value: WARRIOR, MAGE, PRIEST, ...
+  int level = 60;
   std::size_t memory_limit = 256u << 20;
   double script_time_limit = 0.5;    // seconds one call into addon code may run ("script ran too long")
   std::filesystem::path saved_variables_dir;  // empty: SavedVariables are neither read nor written
@@ -54,6 +57,8 @@ class Client {
   const std::string& name() const { return options_.name; }
   std::uint32_t id() const { return id_; }
   std::string guid() const;
+  // The guild rank shown in every client's roster; fires GUILD_ROSTER_UPDATE there.
+  void set_guild_rank(int rank);
 
   // Loads every loadable addon of the catalog in its order: files, SavedVariables, ADDON_LOADED.
   // Addons that are not loadable, and load errors, are logged; the client goes on.

@@ -52,6 +52,12 @@ void Host::tick(double dt) {
   }
 }
 
+void Host::broadcast_event(std::string_view event, const std::vector<EventArg>& args) {
+  for (auto& c : clients_) {
+    if (c->logged_in()) c->fire_event(event, args);
+  }
+}
+
 void Host::shutdown() {
   for (auto& c : clients_) {
     if (c->logged_in()) c->logout();

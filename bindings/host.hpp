@@ -18,6 +18,7 @@ struct HostOptions {
   std::string build_date = "Oct 30 2026";
   int interface_version = 11507;                  // GetBuildInfo()'s 4th value
   NetworkOptions network;                         // addon-message limits, latency, faults
+  std::vector<std::string> guild_ranks = {"Guild Master", "Officer", "Veteran", "Member", "Initiate"};
 };
 
 class Host {
@@ -42,6 +43,9 @@ class Host {
 
   double now() const { return now_; }
   AddonNetwork& network() { return network_; }
+  const AddonNetwork& network() const { return network_; }
+  // Fires `event` (GUILD_ROSTER_UPDATE, GROUP_ROSTER_UPDATE, ...) in every logged-in client.
+  void broadcast_event(std::string_view event, const std::vector<EventArg>& args = {});
   std::uint32_t server_time() const;
   const HostOptions& options() const { return options_; }
 

@@ -30,6 +30,10 @@ constexpr const char* kAllowedGlobals[] = {
     "seterrorhandler", "geterrorhandler", "debugstack", "CreateFrame", "GetTime",
     "GetTimePreciseSec", "GetServerTime", "time", "date", "C_Timer", "UnitName", "UnitGUID",
     "GetRealmName", "GetBuildInfo", "IsLoggedIn", "SlashCmdList", "C_ChatInfo", "Enum",
+    "UnitExists", "UnitClass", "UnitLevel", "UnitIsGroupLeader", "UnitInRaid", "Ambiguate",
+    "IsInGuild", "GetGuildInfo", "GetNumGuildMembers", "GetGuildRosterInfo", "GuildRoster",
+    "C_GuildInfo", "GuildControlGetNumRanks", "GuildControlGetRankName", "IsInRaid", "IsInGroup",
+    "GetNumGroupMembers", "GetRaidRosterInfo",
     // ledger API (bindings/lua/ledger_api.lua)
     "Tally",
     // game aliases

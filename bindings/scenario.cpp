@@ -114,6 +114,25 @@ int client_online(lua_State* L) {
   return 0;
 }
 
+// c:set_rank(index): the client's guild rank (0 = guild master); GUILD_ROSTER_UPDATE everywhere.
+int client_set_rank(lua_State* L) {
+  check_client(L, 1).set_guild_rank(static_cast<int>(luaL_checkinteger(L, 2)));
+  return 0;
+}
+
+// c:set_group(raid [, party]): joins raid `raid` (0: leaves it) with subgroup or party `party`;
+// GROUP_ROSTER_UPDATE everywhere.
+int client_set_group(lua_State* L) {
+  Client& client = check_client(L, 1);
+  lua_Integer raid = luaL_checkinteger(L, 2), party = luaL_optinteger(L, 3, raid != 0 ? 1 : 0);
+  if (raid < 0 || party < 0 || raid > 0xffffffffLL || party > 0xffffffffLL) {
+    return luaL_error(L, "set_group: raid and party must be ids >= 0");
+  }
+  client.host().network().set_group(client.id(), static_cast<std::uint32_t>(raid), static_cast<std::uint32_t>(party));
+  client.host().broadcast_event("GROUP_ROSTER_UPDATE");
+  return 0;
+}
+
 // tally.client(name) -> handle
 int tally_client(lua_State* L) {
   std::string name = luaL_checkstring(L, 1);
@@ -164,7 +183,9 @@ Scenario::Scenario(Host& host, double fps) : host_(host), fps_(fps), L_(luaL_new
                               {"run", client_run},       {"eval", client_eval},
                               {"log", client_log},       {"fire", client_fire},
                               {"logout", guarded<client_logout>}, {"login", client_login},
-                              {"set_online", guarded<client_online>}, {nullptr, nullptr}};
+                              {"set_online", guarded<client_online>},
+                              {"set_rank", guarded<client_set_rank>},
+                              {"set_group", guarded<client_set_group>}, {nullptr, nullptr}};
   luaL_register(L_, nullptr, methods);
   lua_setfield(L_, -2, "__index");
   lua_pop(L_, 1);

@@ -22,6 +22,8 @@ std::string client_name(int i) {
   return name;
 }
 
+const char* kClasses[] = {"WARRIOR", "PRIEST", "MAGE", "ROGUE", "DRUID", "HUNTER", "WARLOCK", "PALADIN", "SHAMAN"};
+
 }  // namespace
 
 int run(const std::vector<std::string>& args) {
@@ -43,7 +45,12 @@ int run(const std::vector<std::string>& args) {
     ClientOptions options;
     options.name = client_name(i);
     options.guild = "Tally Guild";
-    options.raid = 1;
+    // One raid of up to 40 in subgroups of 5; clients beyond that are only in the guild.
+    options.raid = i < 40 ? 1 : 0;
+    options.party = i < 40 ? static_cast<std::uint32_t>(i / 5 + 1) : 0;
+    // The first client leads the guild, the next two are officers, the rest members.
+    options.guild_rank = i == 0 ? 0 : i < 3 ? 1 : 3;
+    options.class_file = kClasses[static_cast<std::size_t>(i) % std::size(kClasses)];
     options.saved_variables_dir = a.text("saved", "");
     Client& client = host.add_client(options);
     if (!quiet) {

@@ -337,15 +337,137 @@ end
 ------------------------------------------------------------------------------------------------
 -- The player, the realm, the build
 
+-- Class files, their display names and class ids as the game numbers them.
+local CLASSES = {
+  WARRIOR = { "Warrior", 1 }, PALADIN = { "Paladin", 2 }, HUNTER = { "Hunter", 3 },
+  ROGUE = { "Rogue", 4 }, PRIEST = { "Priest", 5 }, SHAMAN = { "Shaman", 7 },
+  MAGE = { "Mage", 8 }, WARLOCK = { "Warlock", 9 }, DRUID = { "Druid", 11 },
+}
+local function class_name(file) local c = CLASSES[file] return c and c[1] or file end
+
+-- Names as the game shows them: without the realm when it is the player's.
+local realm_suffix = "-" .. host.realm_name
+function Ambiguate(name, context)
+  if type(name) ~= "string" then error("Usage: Ambiguate(fullName, context)", 2) end
+  if strsub(name, -#realm_suffix) == realm_suffix then return strsub(name, 1, -#realm_suffix - 1) end
+  return name
+end
+
+-- A unit token ("player", "raidN", "partyN") or a group member's name -> its roster record.
+local function unit_record(unit)
+  if type(unit) ~= "string" then return nil end
+  unit = strlower(unit)
+  if unit == "player" then return host.roster("player")[1] end
+  local group = host.roster("group")
+  local raid_index = tonumber(strmatch(unit, "^raid(%d+)$"))
+  if raid_index then
+    local r = group[raid_index]
+    return r and r.raid and r or nil
+  end
+  local party_index = tonumber(strmatch(unit, "^party(%d+)$"))
+  if party_index then
+    -- party1..4: the other members of the player's subgroup, in roster order.
+    local me = host.roster("player")[1]
+    local n = 0
+    for i = 1, #group do
+      local r = group[i]
+      if r.short ~= me.short and r.subgroup == me.subgroup then
+        n = n + 1
+        if n == party_index then return r end
+      end
+    end
+    return nil
+  end
+  for i = 1, #group do
+    local r = group[i]
+    if strlower(r.short) == unit or strlower(r.name) == unit then return r end
+  end
+  return nil
+end
+
 function UnitName(unit)
-  if unit == "player" then return host.player_name end
+  local r = unit_record(unit)
+  if r then return r.short end
   return nil
 end
 function UnitGUID(unit)
-  if unit == "player" then return host.player_guid end
-  return nil
+  local r = unit_record(unit)
+  return r and r.guid or nil
+end
+function UnitExists(unit) return unit_record(unit) ~= nil end
+function UnitClass(unit)
+  local r = unit_record(unit)
+  if not r then return nil end
+  local c = CLASSES[r.class_file]
+  return class_name(r.class_file), r.class_file, c and c[2] or 0
+end
+function UnitLevel(unit)
+  local r = unit_record(unit)
+  return r and r.level or 0
+end
+function UnitIsGroupLeader(unit)
+  local r = unit_record(unit)
+  return r ~= nil and r.leader
+end
+function UnitInRaid(unit)
+  local r = unit_record(unit)
+  if not r or not r.raid then return nil end
+  local group = host.roster("group")
+  for i = 1, #group do
+    if group[i].guid == r.guid then return i - 1 end
+  end
 end
 function GetRealmName() return host.realm_name end
+
+------------------------------------------------------------------------------------------------
+-- Guild and group
+
+function IsInGuild() return host.roster("player")[1].guild ~= nil end
+-- GetGuildInfo("player") -> guildName, rankName, rankIndex (0 = guild master)
+function GetGuildInfo(unit)
+  local r = unit_record(unit)
+  if not r or not r.guild then return nil end
+  return r.guild, r.rank_name, r.rank_index, nil
+end
+function GetNumGuildMembers()
+  local roster, online = host.roster("guild"), 0
+  for i = 1, #roster do
+    if roster[i].online then online = online + 1 end
+  end
+  return #roster, online, online
+end
+-- GetGuildRosterInfo(index) -> name, rankName, rankIndex, level, class, zone, note,
+-- officerNote, online, status, classFile, achievementPoints, achievementRank, isMobile,
+-- canSoR, repStanding, guid. The roster is sorted by name.
+function GetGuildRosterInfo(index)
+  local r = host.roster("guild")[index]
+  if not r then return nil end
+  return r.name, r.rank_name, r.rank_index, r.level, class_name(r.class_file), "", "", "",
+    r.online, 0, r.class_file, 0, 0, false, false, 0, r.guid
+end
+function GuildControlGetNumRanks() return #host.guild_ranks end
+function GuildControlGetRankName(index) return host.guild_ranks[index] end
+-- Asks the server for the roster: GUILD_ROSTER_UPDATE follows on a later frame.
+function GuildRoster()
+  C_Timer.After(0, function() internal.dispatch_event("GUILD_ROSTER_UPDATE", false) end)
+end
+C_GuildInfo = { GuildRoster = GuildRoster }
+
+function IsInRaid()
+  local group = host.roster("group")
+  return #group > 0 and group[1].raid
+end
+function IsInGroup() return #host.roster("group") > 0 end
+function GetNumGroupMembers() return #host.roster("group") end
+-- GetRaidRosterInfo(index) -> name, rank (2 leader, 0 member), subgroup, level, class,
+-- classFile, zone, online, isDead, role, isML, combatRole
+function GetRaidRosterInfo(index)
+  local group = host.roster("group")
+  local r = group[index]
+  if not r or not r.raid then return nil end
+  return Ambiguate(r.name, "none"), r.leader and 2 or 0, r.subgroup, r.level, class_name(r.class_file),
+    r.class_file, "", r.online, false, nil, false, "NONE"
+end
 function GetBuildInfo() return host.build_version, host.build_number, host.build_date, host.interface_version end
 function IsLoggedIn() return host.is_logged_in() end
 

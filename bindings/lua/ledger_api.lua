@@ -5,7 +5,7 @@ local host, internal, ffi = ...
 
 local type, tostring, tonumber, error, pcall, ipairs, next, setmetatable, getmetatable, loadstring =
   type, tostring, tonumber, error, pcall, ipairs, next, setmetatable, getmetatable, loadstring
-local tconcat, strformat, strfind = table.concat, string.format, string.find
+local tconcat, strformat, strfind, unpack = table.concat, string.format, string.find, unpack
 local safecall = internal.safecall
 
 ffi.cdef [[
@@ -198,6 +198,48 @@ end
 -- The API
 
 Tally = {}
+
+------------------------------------------------------------------------------------------------
+-- Messages between addons: one addon announces something (GuildDKP: "an auction was won"), others
+-- listen, without reaching into each other's tables. Receivers run at once, in the order they
+-- registered; an error in one goes to the error handler and the others still run.
+
+local receivers = {}  -- message name -> array of handles
+
+-- Tally.RegisterMessage(message, fn) -> handle; fn(message, ...) for every SendMessage.
+function Tally.RegisterMessage(message, fn)
+  if type(message) ~= "string" or message == "" or type(fn) ~= "function" then
+    error("Usage: Tally.RegisterMessage(message, function(message, ...))", 2)
+  end
+  local handle = { message = message, fn = fn }
+  local list = receivers[message] or {}
+  list[#list + 1] = handle
+  receivers[message] = list
+  return handle
+end
+
+-- Tally.UnregisterMessage(handle) -> true when the handle was registered
+function Tally.UnregisterMessage(handle)
+  local list = type(handle) == "table" and receivers[handle.message]
+  if not list then return false end
+  for i = 1, #list do
+    if list[i] == handle then
+      table.remove(list, i)
+      return true
+    end
+  end
+  return false
+end
+
+-- Tally.SendMessage(message, ...) -> how many receivers it reached
+function Tally.SendMessage(message, ...)
+  if type(message) ~= "string" or message == "" then error("Usage: Tally.SendMessage(message, ...)", 2) end
+  local list = receivers[message]
+  if not list then return 0 end
+  local snapshot = { unpack(list) }  -- receivers may (un)register while it is delivered
+  for i = 1, #snapshot do safecall(snapshot[i].fn, message, ...) end
+  return #snapshot
+end
 
 local function check_self(self, method)
   local p = private[self]
