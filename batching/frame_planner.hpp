@@ -50,6 +50,8 @@ class FramePlanner {
   void set_knobs(ReplayKnobs knobs);
   // The knobs in force (not a pending set_knobs()).
   const ReplayKnobs& knobs() const { return knobs_; }
+  // The knobs as last set: pending ones if set_knobs() was called since the last frame.
+  const ReplayKnobs& requested_knobs() const { return pending_knobs_ ? *pending_knobs_ : knobs_; }
 
   // Starts a frame at `now_seconds` on the host's monotonic frame clock. Returns whether a step
   // is due: always with interval 0; otherwise when the interval has elapsed since the last

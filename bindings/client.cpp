@@ -161,7 +161,7 @@ int host_ledger_new(lua_State* L) {
     options.journal = c.options().saved_variables_dir / c.name() / "Ledgers" / (name + ".journal");
   }
   std::vector<std::string> warnings;
-  push_ledger(L, std::move(options), &warnings);
+  push_ledger(L, std::move(options), &warnings, &c.ledgers());
   for (const auto& w : warnings) c.append_log(true, "ledger " + name + ": " + w);
   return 1;
 }

@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "bindings/ledger_registry.hpp"
 #include "bindings/lua_instrument.hpp"
 #include "bindings/lua_state.hpp"
 #include "runtime/saved_variables.hpp"
@@ -89,6 +90,9 @@ class Client {
   // Runs a slash command as if typed into the chat box; false when no addon took it.
   bool run_slash_command(std::string_view text);
 
+  // The ledgers the client's addons opened (valid until the next logout).
+  LedgerRegistry& ledgers() { return ledgers_; }
+
   const std::vector<LogLine>& log() const { return log_; }
   void set_log_sink(std::function<void(const Client&, const LogLine&)> sink) { sink_ = std::move(sink); }
   std::size_t memory_used() const { return lua_->memory_used(); }
@@ -111,6 +115,7 @@ class Client {
   Host& host_;
   std::uint32_t id_;
   ClientOptions options_;
+  LedgerRegistry ledgers_;  // declared before lua_: the Lua state's ledgers leave it as it closes
   std::unique_ptr<LuaState> lua_;
   RunawayGuard guard_;  // the deadline of the call into addon code in progress  // replaced by a fresh state when the client logs in again
   int internal_ref_ = -1;                 // registry reference to game_api.lua's internals

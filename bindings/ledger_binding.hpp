@@ -2,7 +2,9 @@
 // its knobs, and the decoded batches the trusted Lua replay loop pulls through the FFI.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -40,6 +42,22 @@ struct ReplayShape {
   std::vector<ValueKind> kinds;
 };
 
+// An entry received from another client, waiting to be authorized and committed.
+struct RemoteEntry {
+  Entry entry;
+  std::string sender;  // "Name-Realm" as the network reported it
+};
+
+// What happened to received entries.
+struct RemoteStats {
+  std::uint64_t received = 0;    // queued
+  std::uint64_t committed = 0;   // authorized and inserted (new entries or conflict winners)
+  std::uint64_t duplicates = 0;  // already held: dropped without asking
+  std::uint64_t refused = 0;     // refused by the authorization function
+  std::uint64_t invalid = 0;     // malformed (the ledger refused them)
+  std::uint64_t overflow = 0;    // dropped because the queue was full
+};
+
 struct LedgerBindingOptions {
   std::string name;                   // ledger id
   std::filesystem::path journal;      // empty: in memory only
@@ -58,6 +76,22 @@ class LedgerBinding {
   InsertResult insert(const Entry& entry);
   // The next free counter for an entry of `creator` at `timestamp`; nothing when all 256 are used.
   std::optional<std::uint8_t> next_counter(std::uint32_t timestamp, std::uint32_t creator) const;
+
+  // The remote queue: received entries wait here and are committed a batch per frame, so a
+  // large catch-up never stalls a frame. At most kMaxRemoteQueue wait; the rest are counted as
+  // overflow (sync asks again). Returns how many were queued.
+  static constexpr std::size_t kMaxRemoteQueue = 1'000'000;
+  std::size_t enqueue_remote(std::vector<Entry> entries, const std::string& sender);
+  std::size_t remote_pending() const { return remote_.size(); }
+  // The next entry to decide on, after dropping the queue's duplicates of held entries.
+  const RemoteEntry* remote_front();
+  // Commits or refuses the front entry. Committing an invalid entry counts it as invalid.
+  void accept_remote();
+  void refuse_remote();
+  // Commits up to `max` entries without asking (ledgers without an authorization function),
+  // stopping once `deadline` (steady clock) has passed; returns how many were taken.
+  std::size_t accept_remote_until(std::size_t max, std::chrono::steady_clock::time_point deadline);
+  const RemoteStats& remote_stats() const { return remote_stats_; }
 
   // Replay. Positions are ledger positions; `applied()` entries have been applied to the state.
   std::size_t applied() const { return applied_; }
@@ -130,6 +164,8 @@ class LedgerBinding {
   std::unordered_map<std::string, std::uint16_t, TextHash, std::equal_to<>> shape_ids_;  // by signature
   std::string signature_;  // scratch
   std::vector<std::pair<std::uint16_t, ReplayShape>> new_shapes_;
+  std::deque<RemoteEntry> remote_;
+  RemoteStats remote_stats_;
   FramePlanner planner_;
   ReplayMetrics metrics_;
   CheckpointPolicy checkpoints_{CheckpointConfig{.every_events = 2000, .every_ms = 20, .max_checkpoints = 32}};

@@ -3,7 +3,9 @@
 
 #include <lua.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 #include <stdexcept>
 
 #include "bindings/lua_guard.hpp"
@@ -133,6 +135,31 @@ int client_set_group(lua_State* L) {
   return 0;
 }
 
+// tally.share(from, to, ledgerName [, seed]) -> entries queued. A stand-in for sync in tests:
+// every entry of `from`'s ledger goes into `to`'s remote queue (authorized there with stage
+// "receive" and `from` as sender, committed over the next frames), shuffled when a seed is given.
+int tally_share(lua_State* L) {
+  Client& from = check_client(L, 1);
+  Client& to = check_client(L, 2);
+  const char* name = luaL_checkstring(L, 3);
+  LedgerBinding* source = from.ledgers().find(name);
+  LedgerBinding* target = to.ledgers().find(name);
+  if (source == nullptr || target == nullptr) {
+    return luaL_error(L, "tally.share: %s has no ledger named '%s'", (source ? to : from).name().c_str(), name);
+  }
+  std::vector<Entry> entries;
+  entries.reserve(source->ledger().size());
+  source->ledger().for_each(0, source->ledger().size(),
+                            [&](std::size_t, const EntryView& e) { entries.push_back(e.to_entry()); });
+  if (!lua_isnoneornil(L, 4)) {
+    std::mt19937_64 random(static_cast<std::uint64_t>(luaL_checknumber(L, 4)));
+    std::shuffle(entries.begin(), entries.end(), random);
+  }
+  const std::string& sender = from.host().network().client(from.id()).name;
+  lua_pushnumber(L, static_cast<lua_Number>(target->enqueue_remote(std::move(entries), sender)));
+  return 1;
+}
+
 // tally.client(name) -> handle
 int tally_client(lua_State* L) {
   std::string name = luaL_checkstring(L, 1);
@@ -192,7 +219,8 @@ Scenario::Scenario(Host& host, double fps) : host_(host), fps_(fps), L_(luaL_new
 
   lua_newtable(L_);
   const std::pair<const char*, lua_CFunction> functions[] = {
-      {"client", tally_client}, {"clients", tally_clients}, {"advance", guarded<tally_advance>}, {"now", tally_now}};
+      {"client", tally_client}, {"clients", tally_clients}, {"advance", guarded<tally_advance>}, {"now", tally_now},
+      {"share", guarded<tally_share>}};
   for (const auto& [name, fn] : functions) {
     lua_pushlightuserdata(L_, this);
     lua_pushcclosure(L_, fn, 1);

@@ -21,6 +21,7 @@ constexpr const char* kLedgerMeta = "tally.ledger";
 
 struct LedgerBox {
   LedgerBinding* binding;  // null once closed
+  LedgerRegistry* registry;
 };
 
 LedgerBinding& check(lua_State* L) {
@@ -76,6 +77,18 @@ int ledger_insert(lua_State* L) {
   return 1;
 }
 
+// Pushes a payload as a table of plain values.
+void push_payload(lua_State* L, const Payload& payload) {
+  lua_createtable(L, 0, static_cast<int>(payload.size()));
+  for (const auto& [name, value] : payload.fields()) {
+    if (const auto* v = std::get_if<bool>(&value)) lua_pushboolean(L, *v);
+    else if (const auto* i = std::get_if<std::int64_t>(&value)) lua_pushnumber(L, static_cast<lua_Number>(*i));
+    else if (const auto* d = std::get_if<double>(&value)) lua_pushnumber(L, *d);
+    else lua_pushlstring(L, std::get<std::string>(value).data(), std::get<std::string>(value).size());
+    lua_setfield(L, -2, name.c_str());
+  }
+}
+
 // b:entry(id) -> type, data, timestamp, creator | nil
 int ledger_entry(lua_State* L) {
   LedgerBinding& b = check(L);
@@ -85,18 +98,56 @@ int ledger_entry(lua_State* L) {
   if (!pos) return 0;
   EntryView e = b.ledger().at(*pos);
   lua_pushlstring(L, e.type().data(), e.type().size());
-  Payload payload = e.payload();
-  lua_createtable(L, 0, static_cast<int>(payload.size()));
-  for (const auto& [name, value] : payload.fields()) {
-    if (const auto* v = std::get_if<bool>(&value)) lua_pushboolean(L, *v);
-    else if (const auto* i = std::get_if<std::int64_t>(&value)) lua_pushnumber(L, static_cast<lua_Number>(*i));
-    else if (const auto* d = std::get_if<double>(&value)) lua_pushnumber(L, *d);
-    else lua_pushlstring(L, std::get<std::string>(value).data(), std::get<std::string>(value).size());
-    lua_setfield(L, -2, name.c_str());
-  }
+  push_payload(L, e.payload());
   lua_pushnumber(L, key->timestamp);
   lua_pushnumber(L, key->creator);
   return 4;
+}
+
+// b:remote_front() -> { type, data, time, creator, counter, realm, id }, sender | nil
+int ledger_remote_front(lua_State* L) {
+  const RemoteEntry* front = check(L).remote_front();
+  if (front == nullptr) return 0;
+  const Entry& e = front->entry;
+  lua_createtable(L, 0, 7);
+  lua_pushlstring(L, e.type.data(), e.type.size());
+  lua_setfield(L, -2, "type");
+  push_payload(L, e.payload);
+  lua_setfield(L, -2, "data");
+  const std::pair<const char*, double> numbers[] = {
+      {"time", e.key.timestamp}, {"creator", e.key.creator}, {"counter", e.key.counter}, {"realm", e.key.realm}};
+  for (const auto& [name, value] : numbers) {
+    lua_pushnumber(L, value);
+    lua_setfield(L, -2, name);
+  }
+  std::string id = entry_id(e.key);
+  lua_pushlstring(L, id.data(), id.size());
+  lua_setfield(L, -2, "id");
+  lua_pushlstring(L, front->sender.data(), front->sender.size());
+  return 2;
+}
+
+int ledger_remote_pending(lua_State* L) {
+  lua_pushnumber(L, static_cast<lua_Number>(check(L).remote_pending()));
+  return 1;
+}
+
+// b:remote_decide(accept)
+int ledger_remote_decide(lua_State* L) {
+  LedgerBinding& b = check(L);
+  if (lua_toboolean(L, 2) != 0) b.accept_remote();
+  else b.refuse_remote();
+  return 0;
+}
+
+// b:remote_accept_until(max, ms) -> taken: commits without asking for at most `ms` milliseconds.
+int ledger_remote_accept_until(lua_State* L) {
+  LedgerBinding& b = check(L);
+  auto max = static_cast<std::size_t>(std::max<lua_Number>(0, luaL_checknumber(L, 2)));
+  auto budget = std::chrono::duration<double, std::milli>(std::max<lua_Number>(0, luaL_checknumber(L, 3)));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(budget);
+  lua_pushnumber(L, static_cast<lua_Number>(b.accept_remote_until(max, deadline)));
+  return 1;
 }
 
 int ledger_size(lua_State* L) {
@@ -187,7 +238,12 @@ void push_json(lua_State* L, const nlohmann::json& value) {
 int ledger_metrics(lua_State* L) {
   LedgerBinding& b = check(L);
   b.metrics().set_lag(b.target() - b.applied());
-  push_json(L, b.metrics().to_json(luaL_checknumber(L, 2)));
+  nlohmann::json metrics = b.metrics().to_json(luaL_checknumber(L, 2));
+  const RemoteStats& r = b.remote_stats();
+  metrics["remote"] = {{"received", r.received}, {"committed", r.committed}, {"duplicates", r.duplicates},
+                       {"refused", r.refused},   {"invalid", r.invalid},     {"overflow", r.overflow},
+                       {"pending", b.remote_pending()}};
+  push_json(L, metrics);
   return 1;
 }
 
@@ -297,7 +353,7 @@ int ledger_record_batch(lua_State* L) {
 int ledger_knobs(lua_State* L) {
   LedgerBinding& b = check(L);
   if (lua_istable(L, 2)) {
-    ReplayKnobs k = b.planner().knobs();
+    ReplayKnobs k = b.planner().requested_knobs();
     lua_getfield(L, 2, "batchSize");
     if (!lua_isnil(L, -1)) k.batch_size = static_cast<std::uint32_t>(luaL_checknumber(L, -1));
     lua_getfield(L, 2, "interval");
@@ -307,7 +363,7 @@ int ledger_knobs(lua_State* L) {
     lua_pop(L, 3);
     b.planner().set_knobs(k);  // validates: throws naming the bad knob
   }
-  const ReplayKnobs& k = b.planner().knobs();
+  const ReplayKnobs& k = b.planner().requested_knobs();
   lua_createtable(L, 0, 3);
   lua_pushnumber(L, k.batch_size);
   lua_setfield(L, -2, "batchSize");
@@ -335,6 +391,7 @@ int ledger_gc(lua_State* L) {
     } catch (const std::exception&) {
       // A journal that cannot be synced at collection time was already reported by close().
     }
+    box->registry->remove(box->binding);
     delete box->binding;
     box->binding = nullptr;
   }
@@ -373,9 +430,11 @@ extern "C" void tally_replay_commit(void* binding, std::size_t count) {
 
 namespace tally {
 
-void push_ledger(lua_State* L, LedgerBindingOptions options, std::vector<std::string>* warnings) {
+void push_ledger(lua_State* L, LedgerBindingOptions options, std::vector<std::string>* warnings,
+                 LedgerRegistry* registry) {
   auto* box = static_cast<LedgerBox*>(lua_newuserdata(L, sizeof(LedgerBox)));
   box->binding = nullptr;
+  box->registry = registry;
   if (luaL_newmetatable(L, kLedgerMeta)) {
     lua_pushcfunction(L, ledger_gc);
     lua_setfield(L, -2, "__gc");
@@ -393,6 +452,9 @@ void push_ledger(lua_State* L, LedgerBindingOptions options, std::vector<std::st
         {"new_shapes", ledger_new_shapes}, {"begin_frame", guarded<ledger_begin_frame>},
         {"next_batch", guarded<ledger_next_batch>}, {"record_batch", guarded<ledger_record_batch>},
         {"knobs", guarded<ledger_knobs>},  {"ffi", ledger_ffi},
+        {"remote_front", guarded<ledger_remote_front>}, {"remote_pending", ledger_remote_pending},
+        {"remote_decide", guarded<ledger_remote_decide>},
+        {"remote_accept_until", guarded<ledger_remote_accept_until>},
         {"close", guarded<ledger_close>},  {nullptr, nullptr}};
     luaL_register(L, nullptr, methods);
     lua_pushcfunction(L, clock_ms);
@@ -401,6 +463,7 @@ void push_ledger(lua_State* L, LedgerBindingOptions options, std::vector<std::st
   }
   lua_setmetatable(L, -2);
   box->binding = new LedgerBinding(std::move(options), warnings);
+  registry->add(box->binding);
 }
 
 }  // namespace tally

@@ -6,14 +6,17 @@
 #include <vector>
 
 #include "bindings/ledger_binding.hpp"
+#include "bindings/ledger_registry.hpp"
 
 struct lua_State;
 
 namespace tally {
 
-// Pushes a new ledger userdata owning its LedgerBinding. The userdata is pushed first, so Lua
-// owns it; when opening throws (JournalError, InvalidEntry) it stays closed and is collected.
-void push_ledger(lua_State* L, LedgerBindingOptions options, std::vector<std::string>* warnings);
+// Pushes a new ledger userdata owning its LedgerBinding, listed in `registry` while it lives.
+// The userdata is pushed first, so Lua owns it; when opening throws (JournalError,
+// InvalidEntry) it stays closed and is collected.
+void push_ledger(lua_State* L, LedgerBindingOptions options, std::vector<std::string>* warnings,
+                 LedgerRegistry* registry);
 
 }  // namespace tally
 

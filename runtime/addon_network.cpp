@@ -106,6 +106,12 @@ void AddonNetwork::add_client(ClientInfo info) {
 
 const ClientInfo& AddonNetwork::client(std::uint32_t id) const { return state(id).info; }
 
+std::optional<std::uint32_t> AddonNetwork::id_of(std::string_view name) const {
+  auto found = ids_by_name_.find(ascii_lower(name));
+  if (found == ids_by_name_.end()) return std::nullopt;
+  return found->second;
+}
+
 void AddonNetwork::set_online(std::uint32_t id, bool online) { state(id).info.online = online; }
 
 void AddonNetwork::set_guild(std::uint32_t id, std::string guild) {
@@ -242,9 +248,10 @@ SendAddonMessageResult AddonNetwork::send(std::uint32_t sender_id, std::string_v
   std::vector<std::vector<double>> delays(path.receivers.size());
   for (std::size_t i = 0; i < path.receivers.size(); ++i) {
     const std::uint32_t receiver = path.receivers[i];
-    if (!clients_.at(receiver).info.online) continue;
-    delays[i] = options_.policy(
-        Transmission{sequence, sender_id, receiver, prefix, text, path.channel, now_});
+    const ClientInfo& to = clients_.at(receiver).info;
+    if (!to.online) continue;
+    delays[i] = options_.policy(Transmission{sequence, sender_id, receiver, prefix, text,
+                                             path.channel, now_, sender.info.name, to.name});
     for (double d : delays[i]) require_non_negative(d, "a delivery policy's delay");
   }
 

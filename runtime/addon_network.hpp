@@ -70,6 +70,8 @@ struct Transmission {
   std::string_view text;
   std::string_view channel;  // as delivered: "GUILD", "RAID", "PARTY", "WHISPER", "CHANNEL"
   double sent_at;
+  std::string_view sender_name;  // so a policy can name clients without the network at hand
+  std::string_view receiver_name;
 };
 
 // Decides the fate of one copy: one delay in seconds (finite, >= 0) per copy to deliver. Empty
@@ -135,6 +137,7 @@ class AddonNetwork {
   // std::invalid_argument. A client's allowances start full when it is added.
   void add_client(ClientInfo info);
   const ClientInfo& client(std::uint32_t id) const;
+  std::optional<std::uint32_t> id_of(std::string_view name) const;  // ignoring ASCII case
   void set_online(std::uint32_t id, bool online);
   void set_guild(std::uint32_t id, std::string guild);
   void set_group(std::uint32_t id, std::uint32_t raid_id, std::uint32_t party_id);

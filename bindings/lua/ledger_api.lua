@@ -62,11 +62,12 @@ local function deepcopy(value, memo)
 end
 
 -- Replay starts over from the newest checkpoint at or before `position` (0: from nothing).
-local function rewind_to(p, position)
+-- A failed replay is retried (the change may have fixed it) unless `keep_failure` is set.
+local function rewind_to(p, position, keep_failure)
   local from, dropped = p.binding:rewind(position)
   for i = 1, #dropped do p.snapshots[dropped[i]] = nil end
   if from > 0 then p.state = deepcopy(p.snapshots[from], {}) else p.state = fresh_state(p) end
-  p.failed = nil
+  if not keep_failure then p.failed = nil end
   p.since_checkpoint_ms = 0
   fire(p, "restart", p.object)
 end
@@ -147,45 +148,127 @@ local function is_kill(message)
   return type(message) == "string" and strfind(message, "script ran too long", 1, true) ~= nil
 end
 
--- A mutator failed at the entry replay stopped on. That entry was partly applied: the state is
--- rebuilt from zero once the cause is fixed (the entry ignored, or its mutator replaced). A kill
--- travels on to the host at once: no more addon code may run in this call.
-local function mutator_failed(p, err)
-  p.failed = { position = p.binding:applied(), error = err }
-  if is_kill(err) then error(err, 0) end
-  fire(p, "mutatorFailed", p.object, tostring(err))
+-- Replay never goes past the entry a mutator failed on.
+local function replay_limit(p)
+  local target, failed = p.binding:target(), p.failed
+  if failed and failed.position < target then return failed.position end
+  return target
 end
 
--- One frame of replay for one ledger: rewinds first, then batches while the planner allows.
+-- The failed entry was partly applied: the state goes back to the newest checkpoint before it,
+-- and replay catches up to the entry boundary in the next steps, then waits there.
+local function roll_back_failure(p)
+  rewind_to(p, p.failed.position, true)
+  p.failed.rolled_back = true
+  fire(p, "mutatorFailed", p.object, tostring(p.failed.error))
+end
+
+-- A mutator failed at the entry replay stopped on. A kill travels on to the host at once (no
+-- more addon code may run in this call); its rollback happens at the next frame.
+local function mutator_failed(p, err)
+  p.failed = { position = p.binding:applied(), error = err, size = p.binding:size() }
+  if is_kill(err) then error(err, 0) end
+  roll_back_failure(p)
+end
+
+-- Before replaying: finish a pending rollback; then, when the ledger changed since the failure
+-- (an ignore, a late entry, anything that may fix it), try the failed entry again.
+local function settle_failure(p)
+  local failed = p.failed
+  if not failed then return end
+  if not failed.rolled_back then roll_back_failure(p) end
+  if p.binding:size() ~= failed.size then p.failed = nil end
+end
+
+-- Applies up to `want` entries in sub-batches that end at checkpoint boundaries and fit the
+-- record arrays (one planned batch is one step, however it is split). Returns how many were
+-- applied, and the error of the entry that failed.
+local function run_batch(p, want)
+  local b = p.binding
+  local total = 0
+  while total < want do
+    local n = replay_limit(p) - b:applied()
+    if n <= 0 then break end
+    if n > want - total then n = want - total end
+    local room = b:events_to_checkpoint()
+    if n > room then n = room end
+    if n > BATCH then n = BATCH end
+    local started = b.clock_ms()
+    local done, err = apply_batch(p, n)
+    total = total + done
+    if err then return total, err end
+    if done == 0 then break end
+    maybe_checkpoint(p, b.clock_ms() - started)
+  end
+  return total
+end
+
+local function authorized(p, entry, sender, stage)
+  if not p.authorize then return true end
+  local ok, allowed, reason = pcall(p.authorize, entry, sender, stage)
+  if not ok then
+    if is_kill(allowed) then error(allowed, 0) end  -- stop here; the entry stays undecided
+    return false, "authorize failed: " .. tostring(allowed)
+  end
+  if not allowed then return false, reason or "not authorized" end
+  return true
+end
+
+-- Received entries are authorized (stage "receive") and committed before replay: with a frame
+-- budget, for up to half of it; without, batchSize entries per frame.
+local function commit_remote(p, frame_start, unlimited)
+  local b = p.binding
+  if b:remote_pending() == 0 then return end
+  local knobs = b:knobs()
+  local max, ms = knobs.batchSize, 1e9
+  if unlimited then
+    max = 1e15
+  elseif knobs.frameBudgetMs > 0 then
+    max, ms = 1e15, knobs.frameBudgetMs / 2
+  end
+  if not p.authorize then
+    b:remote_accept_until(max, ms)
+    return
+  end
+  local deadline = frame_start + ms
+  local n = 0
+  while n < max do
+    if n % 16 == 15 and b.clock_ms() >= deadline then break end
+    local entry, sender = b:remote_front()
+    if not entry then break end
+    b:remote_decide((authorized(p, entry, sender, "receive")))
+    n = n + 1
+  end
+end
+
+-- One frame of replay for one ledger: received entries, rewinds, then batches while the
+-- planner allows.
 local function replay_frame(p, now)
   local b = p.binding
+  local frame_start = b.clock_ms()
+  commit_remote(p, frame_start)
   local rewind = b:take_rewind()
   if rewind then rewind_to(p, rewind) end
-  if p.failed then return end
-  local target = b:target()
-  if b:applied() >= target then return end
+  settle_failure(p)
+  if b:applied() >= replay_limit(p) then return end
   if not b:begin_frame(now) then return end
-  local frame_start = b.clock_ms()
-  local spent, applied_any = 0, false
-  while b:applied() < target do
+  local spent, applied_any = b.clock_ms() - frame_start, false
+  while true do
     local want = b:next_batch(spent)
     if want <= 0 then break end
-    local room = b:events_to_checkpoint()
-    if want > room then want = room end
     local started = b.clock_ms()
-    local done, err = apply_batch(p, want > BATCH and BATCH or want)
+    local done, err = run_batch(p, want)
     local finished = b.clock_ms()
     spent = finished - frame_start
     if done > 0 then
       applied_any = true
       b:record_batch(done, finished - started, now)
-      if not err then maybe_checkpoint(p, finished - started) end
     end
     if err then
       mutator_failed(p, err)
       break
     end
-    if done == 0 then break end
+    if done < want then break end  -- caught up, or at a failed entry
   end
   if applied_any then fire(p, "stateChanged", p.object) end
 end
@@ -296,14 +379,6 @@ function Ledger:RegisterMutator(entry_type, mutator)
   if replaced or p.binding:applied() > 0 or p.failed then rewind_to(p, 0) end
 end
 
-local function authorized(p, entry, sender, stage)
-  if not p.authorize then return true end
-  local ok, allowed, reason = pcall(p.authorize, entry, sender, stage)
-  if not ok then return false, "authorize failed: " .. tostring(allowed) end
-  if not allowed then return false, reason or "not authorized" end
-  return true
-end
-
 -- ledger:Submit(type, data) -> id | nil, reason
 function Ledger:Submit(entry_type, data)
   local p = check_self(self, "Submit")
@@ -325,10 +400,7 @@ function Ledger:Ignore(id)
   local entry = { type = IGNORE_TYPE, data = { target = id }, time = host.server_time(), creator = host.player_id }
   local ok, reason = authorized(p, entry, host.player_name, "submit")
   if not ok then return nil, reason end
-  local result = p.binding:insert(IGNORE_TYPE, { target = id }, entry.time, host.player_id)
-  -- A stopped replay resumes from before the failed entry (which may be the one now ignored).
-  if p.failed then rewind_to(p, p.failed.position) end
-  return result
+  return p.binding:insert(IGNORE_TYPE, { target = id }, entry.time, host.player_id)
 end
 
 -- ledger:Entry(id) -> type, data, time, creator (a copy) | nil
@@ -339,21 +411,26 @@ end
 
 function Ledger:State() return check_self(self, "State").state end
 
--- Applies everything now, ignoring the knobs (for tools and tests; it can stall a frame).
+-- Commits what was received and applies everything now, ignoring the knobs (for tools and
+-- tests; it can stall a frame). Stops at an entry whose mutator fails.
 function Ledger:CatchUp()
   local p = check_self(self, "CatchUp")
   local b = p.binding
+  commit_remote(p, b.clock_ms(), true)
   local rewind = b:take_rewind()
   if rewind then rewind_to(p, rewind) end
-  while not p.failed and b:applied() < b:target() do
-    local room = b:events_to_checkpoint()
+  settle_failure(p)
+  local failures = 0
+  while b:applied() < replay_limit(p) do
     local started = b.clock_ms()
-    local done, err = apply_batch(p, room < BATCH and room or BATCH)
-    local ms = b.clock_ms() - started
-    if done > 0 then b:record_batch(done, ms, host.precise_time()) end
-    if done > 0 and not err then maybe_checkpoint(p, ms) end
+    local done, err = run_batch(p, 1e15)
+    if done > 0 then b:record_batch(done, b.clock_ms() - started, host.precise_time()) end
     if err then
+      failures = failures + 1
       mutator_failed(p, err)
+      -- After the rollback, once more up to the failed entry; a second failure before it
+      -- means the mutators are not deterministic: stop.
+      if failures > 1 then break end
     elseif done == 0 then
       break
     end
@@ -361,10 +438,10 @@ function Ledger:CatchUp()
   fire(p, "stateChanged", self)
 end
 
--- ledger:Lag() -> entries not yet applied, entries not yet committed (remote queue)
+-- ledger:Lag() -> entries not yet applied, received entries not yet committed
 function Ledger:Lag()
   local b = check_self(self, "Lag").binding
-  return b:target() - b:applied(), 0
+  return b:target() - b:applied(), b:remote_pending()
 end
 
 -- ledger:StateHash() -> Adler-32 of the applied entries (the reference's), content fingerprint
