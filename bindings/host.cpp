@@ -6,7 +6,22 @@
 
 namespace tally {
 
-Host::Host(HostOptions options) : options_(std::move(options)), network_(options_.network) {}
+namespace {
+
+// The network's options with the fault plan's delivery policy in place, unless a policy was
+// given or the plan has no faults (then the network's own latency stands).
+NetworkOptions with_faults(NetworkOptions network, const FaultPlan& plan, const FaultPolicy& faults) {
+  if (!network.policy && !(plan == FaultPlan{})) network.policy = faults.policy;
+  return network;
+}
+
+}  // namespace
+
+Host::Host(HostOptions options)
+    : options_(std::move(options)),
+      faults_(make_delivery_policy(options_.faults, options_.fault_seed)),
+      fault_schedule_(options_.faults),
+      network_(with_faults(options_.network, options_.faults, faults_)) {}
 
 Host::~Host() = default;
 
@@ -41,6 +56,7 @@ void Host::start() {
 void Host::tick(double dt) {
   if (!(dt >= 0) || !std::isfinite(dt)) throw std::invalid_argument("tick: dt must be a finite number >= 0");
   now_ += dt;
+  fault_schedule_.apply(network_, now_);
   for (const Delivery& d : network_.collect(now_)) {
     Client& receiver = *clients_[d.receiver - 1];
     if (receiver.logged_in()) {

@@ -8,6 +8,7 @@
 
 #include "bindings/client.hpp"
 #include "runtime/addon_network.hpp"
+#include "runtime/network_faults.hpp"
 
 namespace tally {
 
@@ -17,7 +18,9 @@ struct HostOptions {
   std::string build_number = "61582";
   std::string build_date = "Oct 30 2026";
   int interface_version = 11507;                  // GetBuildInfo()'s 4th value
-  NetworkOptions network;                         // addon-message limits, latency, faults
+  NetworkOptions network;                         // addon-message limits and latency
+  FaultPlan faults;                               // loss, jitter, partitions, offline windows...
+  std::uint64_t fault_seed = 1;                   // the same seed repeats a faulty run exactly
   std::vector<std::string> guild_ranks = {"Guild Master", "Officer", "Veteran", "Member", "Initiate"};
 };
 
@@ -47,10 +50,14 @@ class Host {
   // Fires `event` (GUILD_ROSTER_UPDATE, GROUP_ROSTER_UPDATE, ...) in every logged-in client.
   void broadcast_event(std::string_view event, const std::vector<EventArg>& args = {});
   std::uint32_t server_time() const;
+  // What the fault plan did so far (lost, duplicated, reordered... copies).
+  const FaultCounters& fault_counters() const { return *faults_.counters; }
   const HostOptions& options() const { return options_; }
 
  private:
   HostOptions options_;
+  FaultPolicy faults_;
+  FaultSchedule fault_schedule_;
   AddonNetwork network_;
   std::vector<std::unique_ptr<Client>> clients_;
   double now_ = 0;

@@ -28,7 +28,7 @@ const char* kClasses[] = {"WARRIOR", "PRIEST", "MAGE", "ROGUE", "DRUID", "HUNTER
 
 int run(const std::vector<std::string>& args) {
   Arguments a(args, {"realtime", "fast", "quiet"});
-  a.reject_unknown({"clients", "fps", "duration", "realtime", "fast", "saved", "slash", "quiet", "script"});
+  a.reject_unknown({"clients", "fps", "duration", "realtime", "fast", "saved", "slash", "quiet", "script", "faults", "seed"});
   if (a.positional().size() != 1) throw UsageError("run needs one addons directory");
   if (a.flag("realtime") && a.flag("fast")) throw UsageError("--realtime and --fast exclude each other");
   int clients = static_cast<int>(a.integer("clients", 1, 1, 5000));
@@ -40,7 +40,10 @@ int run(const std::vector<std::string>& args) {
   // A bad AddOns folder is a clear error before anything runs.
   AddonCatalog catalog = scan_addons(a.positional()[0]);
 
-  Host host;
+  HostOptions host_options;
+  host_options.faults = parse_fault_plan(a.text("faults", ""));
+  host_options.fault_seed = static_cast<std::uint64_t>(a.integer("seed", 1, 0, INT64_MAX));
+  Host host(host_options);
   for (int i = 0; i < clients; ++i) {
     ClientOptions options;
     options.name = client_name(i);
