@@ -157,6 +157,7 @@ int host_ledger_new(lua_State* L) {
   Client& c = client_of(L);
   LedgerBindingOptions options;
   options.name = name;
+  options.forced_knobs = c.host().options().forced_knobs;
   if (persist && !c.options().saved_variables_dir.empty()) {
     options.journal = c.options().saved_variables_dir / c.name() / "Ledgers" / (name + ".journal");
   }

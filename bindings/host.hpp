@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@ struct HostOptions {
   NetworkOptions network;                         // addon-message limits and latency
   FaultPlan faults;                               // loss, jitter, partitions, offline windows...
   std::uint64_t fault_seed = 1;                   // the same seed repeats a faulty run exactly
+  std::optional<ReplayKnobs> forced_knobs;        // replay knobs for every ledger, whatever addons ask
   std::vector<std::string> guild_ranks = {"Guild Master", "Officer", "Veteran", "Member", "Initiate"};
 };
 

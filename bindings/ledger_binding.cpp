@@ -29,7 +29,7 @@ std::optional<EntryKey> parse_entry_id(std::string_view id) {
 }
 
 LedgerBinding::LedgerBinding(LedgerBindingOptions options, std::vector<std::string>* warnings)
-    : options_(std::move(options)), planner_(options_.knobs) {
+    : options_(std::move(options)), planner_(options_.forced_knobs.value_or(options_.knobs)) {
   if (options_.journal.empty()) {
     memory_ = std::make_unique<Ledger>(options_.name);
   } else {
@@ -44,6 +44,25 @@ LedgerBinding::LedgerBinding(LedgerBindingOptions options, std::vector<std::stri
     if (target == nullptr || !std::holds_alternative<std::string>(*target)) return;
     if (auto key = parse_entry_id(std::get<std::string>(*target))) ignores_[*key].push_back(e.key());
   });
+}
+
+void LedgerBinding::request_knobs(const ReplayKnobs& knobs) {
+  if (!options_.forced_knobs) planner_.set_knobs(knobs);
+  else validate(knobs);  // a bad request is still an error
+}
+
+nlohmann::json LedgerBinding::metrics_json(double now_seconds) {
+  metrics_.set_lag(target() - applied_);
+  nlohmann::json json = metrics_.to_json(now_seconds);
+  const RemoteStats& r = remote_stats_;
+  json["remote"] = {{"received", r.received}, {"committed", r.committed}, {"duplicates", r.duplicates},
+                    {"refused", r.refused},   {"invalid", r.invalid},     {"overflow", r.overflow},
+                    {"pending", remote_.size()}};
+  json["size"] = ledger().size();
+  json["applied"] = applied_;
+  json["knobs"] = to_string(planner_.requested_knobs());
+  json["knobs_forced"] = knobs_forced();
+  return json;
 }
 
 void LedgerBinding::close() {

@@ -16,6 +16,7 @@
 #include "batching/checkpoint_policy.hpp"
 #include "batching/frame_planner.hpp"
 #include "batching/replay_metrics.hpp"
+#include <nlohmann/json.hpp>
 #include "runtime/persistent_ledger.hpp"
 
 namespace tally {
@@ -62,6 +63,8 @@ struct LedgerBindingOptions {
   std::string name;                   // ledger id
   std::filesystem::path journal;      // empty: in memory only
   ReplayKnobs knobs;
+  // Set by the operator (tally run --knobs): the addon's own knob settings are ignored.
+  std::optional<ReplayKnobs> forced_knobs;
 };
 
 class LedgerBinding {
@@ -129,7 +132,12 @@ class LedgerBinding {
   std::optional<std::uint32_t> travel_limit() const { return travel_; }
 
   FramePlanner& planner() { return planner_; }
+  // Knobs from the ledger's own code: ignored when the operator forced knobs.
+  void request_knobs(const ReplayKnobs& knobs);
+  bool knobs_forced() const { return options_.forced_knobs.has_value(); }
   ReplayMetrics& metrics() { return metrics_; }
+  // Everything the ledger reports: replay metrics, lag, the remote queue, size and knobs.
+  nlohmann::json metrics_json(double now_seconds);
   void close();
 
   static constexpr std::size_t kMaxFieldsPerBatch = 64;  // values reserved per record

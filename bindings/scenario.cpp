@@ -160,6 +160,17 @@ int tally_share(lua_State* L) {
   return 1;
 }
 
+// c:set_knobs(ledgerName, "batch=50,interval=0.5,budget=0"): the operator's knobs for one ledger
+// (parse_knobs syntax, on top of the ledger's current knobs), from the next frame on.
+int client_set_knobs(lua_State* L) {
+  Client& client = check_client(L, 1);
+  const char* name = luaL_checkstring(L, 2);
+  LedgerBinding* ledger = client.ledgers().find(name);
+  if (ledger == nullptr) return luaL_error(L, "set_knobs: %s has no ledger named '%s'", client.name().c_str(), name);
+  ledger->planner().set_knobs(parse_knobs(luaL_checkstring(L, 3), ledger->planner().requested_knobs()));
+  return 0;
+}
+
 // tally.client(name) -> handle
 int tally_client(lua_State* L) {
   std::string name = luaL_checkstring(L, 1);
@@ -212,7 +223,8 @@ Scenario::Scenario(Host& host, double fps) : host_(host), fps_(fps), L_(luaL_new
                               {"logout", guarded<client_logout>}, {"login", client_login},
                               {"set_online", guarded<client_online>},
                               {"set_rank", guarded<client_set_rank>},
-                              {"set_group", guarded<client_set_group>}, {nullptr, nullptr}};
+                              {"set_group", guarded<client_set_group>},
+                              {"set_knobs", guarded<client_set_knobs>}, {nullptr, nullptr}};
   luaL_register(L_, nullptr, methods);
   lua_setfield(L_, -2, "__index");
   lua_pop(L_, 1);

@@ -236,15 +236,14 @@ void push_json(lua_State* L, const nlohmann::json& value) {
 
 // b:metrics(now) -> table of replay metrics
 int ledger_metrics(lua_State* L) {
-  LedgerBinding& b = check(L);
-  b.metrics().set_lag(b.target() - b.applied());
-  nlohmann::json metrics = b.metrics().to_json(luaL_checknumber(L, 2));
-  const RemoteStats& r = b.remote_stats();
-  metrics["remote"] = {{"received", r.received}, {"committed", r.committed}, {"duplicates", r.duplicates},
-                       {"refused", r.refused},   {"invalid", r.invalid},     {"overflow", r.overflow},
-                       {"pending", b.remote_pending()}};
-  push_json(L, metrics);
+  push_json(L, check(L).metrics_json(luaL_checknumber(L, 2)));
   return 1;
+}
+
+// b:record_frame(ms): the replay time of a frame that committed or applied something.
+int ledger_record_frame(lua_State* L) {
+  check(L).metrics().record_frame(luaL_checknumber(L, 2));
+  return 0;
 }
 
 // b:checkpoints(every_events, every_ms, max) -> positions dropped
@@ -361,7 +360,7 @@ int ledger_knobs(lua_State* L) {
     lua_getfield(L, 2, "frameBudgetMs");
     if (!lua_isnil(L, -1)) k.frame_budget_ms = luaL_checknumber(L, -1);
     lua_pop(L, 3);
-    b.planner().set_knobs(k);  // validates: throws naming the bad knob
+    b.request_knobs(k);  // validates: throws naming the bad knob
   }
   const ReplayKnobs& k = b.planner().requested_knobs();
   lua_createtable(L, 0, 3);
@@ -452,6 +451,7 @@ void push_ledger(lua_State* L, LedgerBindingOptions options, std::vector<std::st
         {"new_shapes", ledger_new_shapes}, {"begin_frame", guarded<ledger_begin_frame>},
         {"next_batch", guarded<ledger_next_batch>}, {"record_batch", guarded<ledger_record_batch>},
         {"knobs", guarded<ledger_knobs>},  {"ffi", ledger_ffi},
+        {"record_frame", guarded<ledger_record_frame>},
         {"remote_front", guarded<ledger_remote_front>}, {"remote_pending", ledger_remote_pending},
         {"remote_decide", guarded<ledger_remote_decide>},
         {"remote_accept_until", guarded<ledger_remote_accept_until>},

@@ -17,6 +17,8 @@ commands:
       [--saved DIR] [--slash "Name:/cmd args"] [--script scenario.lua] [--quiet]
       [--faults "loss=0.1,latency=0.2,jitter=0.1,dup=0.05,reorder=0.1,
                  partition=1+2|3@10-60,offline=3@100-3700"] [--seed N]
+      [--knobs "preset=reference" | "batch=100,interval=0,budget=2"] (forced on every ledger)
+      [--metrics] [--metrics-json FILE]  (every ledger's replay metrics at the end)
                                    run addons in N clients in the game-like frame loop
   bench ledger [--entries N] [--runs R] [--seed S] [--json FILE] [--dir DIR]
                                    insert, merge, journal and memory figures

@@ -7,6 +7,8 @@
 #include "bindings/scenario.hpp"
 #include "cli/arguments.hpp"
 #include "cli/commands.hpp"
+#include "cli/ledger_report.hpp"
+#include "runtime/atomic_file.hpp"
 
 namespace tally::cli {
 
@@ -27,8 +29,9 @@ const char* kClasses[] = {"WARRIOR", "PRIEST", "MAGE", "ROGUE", "DRUID", "HUNTER
 }  // namespace
 
 int run(const std::vector<std::string>& args) {
-  Arguments a(args, {"realtime", "fast", "quiet"});
-  a.reject_unknown({"clients", "fps", "duration", "realtime", "fast", "saved", "slash", "quiet", "script", "faults", "seed"});
+  Arguments a(args, {"realtime", "fast", "quiet", "metrics"});
+  a.reject_unknown({"clients", "fps", "duration", "realtime", "fast", "saved", "slash", "quiet", "script", "faults", "seed",
+                    "knobs", "metrics", "metrics-json"});
   if (a.positional().size() != 1) throw UsageError("run needs one addons directory");
   if (a.flag("realtime") && a.flag("fast")) throw UsageError("--realtime and --fast exclude each other");
   int clients = static_cast<int>(a.integer("clients", 1, 1, 5000));
@@ -43,6 +46,7 @@ int run(const std::vector<std::string>& args) {
   HostOptions host_options;
   host_options.faults = parse_fault_plan(a.text("faults", ""));
   host_options.fault_seed = static_cast<std::uint64_t>(a.integer("seed", 1, 0, INT64_MAX));
+  if (std::string knobs = a.text("knobs", ""); !knobs.empty()) host_options.forced_knobs = parse_knobs(knobs);
   Host host(host_options);
   for (int i = 0; i < clients; ++i) {
     ClientOptions options;
@@ -72,10 +76,19 @@ int run(const std::vector<std::string>& args) {
     target->run_slash_command(colon == std::string::npos ? slash : slash.substr(colon + 1));
   }
 
+  // --metrics / --metrics-json FILE: every ledger's replay metrics, taken before logout.
+  auto report_metrics = [&] {
+    if (!a.flag("metrics") && a.text("metrics-json", "").empty()) return;
+    nlohmann::json metrics = ledger_metrics(host);
+    if (a.flag("metrics")) print_ledger_metrics(metrics, stdout);
+    if (std::string file = a.text("metrics-json", ""); !file.empty()) write_file_atomically(file, metrics.dump(2) + "\n");
+  };
+
   // A scenario drives the clients itself; it fails the run when it raises an error.
   if (std::string script = a.text("script", ""); !script.empty()) {
     Scenario scenario(host, fps);
     std::string error = scenario.run_file(script);
+    report_metrics();
     host.shutdown();
     if (!error.empty()) {
       std::fprintf(stderr, "tally run: scenario failed: %s\n", error.c_str());
@@ -95,6 +108,7 @@ int run(const std::vector<std::string>& args) {
       std::this_thread::sleep_until(next);
     }
   }
+  report_metrics();
   host.shutdown();
   std::size_t errors = 0;
   for (const auto& c : host.clients()) {

@@ -215,10 +215,10 @@ local function authorized(p, entry, sender, stage)
 end
 
 -- Received entries are authorized (stage "receive") and committed before replay: with a frame
--- budget, for up to half of it; without, batchSize entries per frame.
+-- budget, for up to half of it; without, batchSize entries per frame. True when it did work.
 local function commit_remote(p, frame_start, unlimited)
   local b = p.binding
-  if b:remote_pending() == 0 then return end
+  if b:remote_pending() == 0 then return false end
   local knobs = b:knobs()
   local max, ms = knobs.batchSize, 1e9
   if unlimited then
@@ -228,7 +228,7 @@ local function commit_remote(p, frame_start, unlimited)
   end
   if not p.authorize then
     b:remote_accept_until(max, ms)
-    return
+    return true
   end
   local deadline = frame_start + ms
   local n = 0
@@ -239,19 +239,18 @@ local function commit_remote(p, frame_start, unlimited)
     b:remote_decide((authorized(p, entry, sender, "receive")))
     n = n + 1
   end
+  return true
 end
 
--- One frame of replay for one ledger: received entries, rewinds, then batches while the
--- planner allows.
-local function replay_frame(p, now)
+-- The replay part of a frame: rewinds, then batches while the planner allows. True when it
+-- applied something.
+local function replay_steps(p, now, frame_start)
   local b = p.binding
-  local frame_start = b.clock_ms()
-  commit_remote(p, frame_start)
   local rewind = b:take_rewind()
   if rewind then rewind_to(p, rewind) end
   settle_failure(p)
-  if b:applied() >= replay_limit(p) then return end
-  if not b:begin_frame(now) then return end
+  if b:applied() >= replay_limit(p) then return false end
+  if not b:begin_frame(now) then return false end
   local spent, applied_any = b.clock_ms() - frame_start, false
   while true do
     local want = b:next_batch(spent)
@@ -270,7 +269,17 @@ local function replay_frame(p, now)
     end
     if done < want then break end  -- caught up, or at a failed entry
   end
-  if applied_any then fire(p, "stateChanged", p.object) end
+  return applied_any
+end
+
+-- One frame for one ledger: received entries, then replay; the frame's time goes to metrics.
+local function replay_frame(p, now)
+  local b = p.binding
+  local frame_start = b.clock_ms()
+  local committed = commit_remote(p, frame_start)
+  local applied = replay_steps(p, now, frame_start)
+  if committed or applied then b:record_frame(b.clock_ms() - frame_start) end
+  if applied then fire(p, "stateChanged", p.object) end
 end
 
 function internal.replay(now)
