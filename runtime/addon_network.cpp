@@ -314,6 +314,20 @@ std::optional<double> AddonNetwork::next_delivery_time() const {
   return queue_.top().time;
 }
 
+bool AddonNetwork::allows(std::uint32_t sender_id, std::string_view prefix, std::size_t text_bytes) const {
+  const Client& sender = state(sender_id);
+  const NetworkLimits& l = options_.limits;
+  TokenBucket bandwidth = sender.bandwidth;
+  bandwidth.refill(now_, l.bytes_per_second, l.burst_bytes);
+  double cost = static_cast<double>(prefix.size() + text_bytes + l.overhead_bytes);
+  if (bandwidth.tokens + kTokenSlack < cost) return false;
+  auto it = sender.prefix_allowance.find(prefix);
+  if (it == sender.prefix_allowance.end()) return true;  // a fresh prefix starts with a full burst
+  TokenBucket per_prefix = it->second;
+  per_prefix.refill(now_, l.prefix_messages_per_second, l.prefix_burst_messages);
+  return per_prefix.tokens + kTokenSlack >= 1;
+}
+
 const TrafficStats& AddonNetwork::stats(std::uint32_t id) const { return state(id).stats; }
 
 }  // namespace tally

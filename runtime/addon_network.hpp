@@ -159,6 +159,10 @@ class AddonNetwork {
                               std::string_view text, std::string_view chat_type,
                               std::string_view target = {});
 
+  // Whether both of the sender's allowances (bandwidth and this prefix's) cover a message of
+  // `text_bytes` now, so a paced sender can wait instead of being refused.
+  bool allows(std::uint32_t sender, std::string_view prefix, std::size_t text_bytes) const;
+
   double now() const { return now_; }
   // Moves virtual time forward (seconds). Throws std::invalid_argument when going back or
   // when not finite.

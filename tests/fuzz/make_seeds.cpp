@@ -7,10 +7,12 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "runtime/ledger_export.hpp"
 #include "runtime/persistent_ledger.hpp"
+#include "runtime/sync_frames.hpp"
 
 namespace fs = std::filesystem;
 using namespace tally;
@@ -68,6 +70,63 @@ std::string sample_journal() {
   return bytes;
 }
 
+// Sync frames of every kind, each followed by a NUL as fuzz_sync_wire reads them; an extra NUL
+// passes the turn to the next sender.
+std::vector<Seed> sync_wire_seeds(const Ledger& ledger) {
+  std::vector<Entry> entries;
+  std::vector<RangeId> ids;
+  ledger.for_each(0, ledger.size(), [&](std::size_t, EntryView e) {
+    entries.push_back(e.to_entry());
+    ids.push_back({e.key(), content_tag(e.content_hash())});
+  });
+  FrameEncoder encoder;
+  std::string text;
+  auto add = [&](const SyncMessage& message) {
+    for (const std::string& frame : encoder.encode(message)) text += frame + '\0';
+  };
+  auto take = [&] { return std::exchange(text, std::string()); };
+  std::vector<Seed> out;
+
+  RefAdvert advert;
+  for (const auto& [week, summary] : ledger.weeks()) {
+    advert.weeks.push_back({week, ledger.week_adler32(week), summary.count});
+  }
+  add(advert);
+  add(RefRequest{advert.weeks.front().week});
+  add(RefWeek{advert.weeks.front().week, entries});
+  out.push_back({"sync_wire/gen-reference.bin", take()});
+
+  const Fingerprint middle = ledger.fingerprint(3, 5);
+  add(Advert{ledger.size(), ledger.fingerprint().sum, entries.back().key.timestamp,
+             ledger.adler32(0, ledger.size()), 1});
+  add(Ranges{7, ids[0].key,
+             {{ids[3].key, RangeIds{{ids[0], ids[1], ids[2]}}},
+              {ids[5].key, RangeFingerprint{static_cast<std::uint32_t>(middle.count), middle.sum}},
+              {ids[6].key, RangeSkip{}},
+              {std::nullopt, RangeIds{{ids[6]}}}}});
+  add(Need{7, {ids[1].key, ids[4].key}});
+  add(Entries{7, entries});
+  add(Claim{7, 0xdeadbeef});
+  out.push_back({"sync_wire/gen-tally.bin", take()});
+
+  // Chunks: a long Need from one sender, out of order and with a duplicate, then an entry too
+  // long for one frame from the next sender.
+  Need need{9, {}};
+  for (std::uint32_t i = 0; i < 150; ++i) {
+    need.keys.push_back({1764000000 + i * 37, static_cast<std::uint8_t>(i % 3), 0, 101 + i % 5});
+  }
+  std::vector<std::string> chunks = encoder.encode(need);
+  std::swap(chunks.front(), chunks.back());
+  chunks.push_back(chunks[1]);
+  for (const std::string& frame : chunks) text += frame + '\0';
+  text += '\0';
+  Entry note{{1764000900, 0, 0, 101}, "note", 1, {}};
+  note.payload.set("text", std::string(kMaxStringLength, 'x'));
+  add(Entries{0, {note}});
+  out.push_back({"sync_wire/gen-chunked.bin", take()});
+  return out;
+}
+
 std::vector<Seed> seeds() {
   std::vector<Seed> out;
   const std::string journal = sample_journal();
@@ -97,6 +156,7 @@ std::vector<Seed> seeds() {
   ledger.insert_batch(std::span<const Entry>(entries));
   out.push_back({"ledger_import/gen-export.json", ledger_to_json_text(ledger)});
   out.push_back({"ledger_import/gen-export.lua", ledger_to_saved_variables(ledger, "V")});
+  for (Seed& seed : sync_wire_seeds(ledger)) out.push_back(std::move(seed));
   Ledger empty("");
   out.push_back({"ledger_import/gen-empty.json", ledger_to_json_text(empty)});
   out.push_back({"ledger_import/gen-empty.lua", ledger_to_saved_variables(empty, "V")});
