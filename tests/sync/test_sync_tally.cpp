@@ -4,33 +4,44 @@
 
 #include <random>
 
-#include "sync_harness.hpp"
+#include "runtime/sync_simulation.hpp"
+#include "runtime/sync_tally.hpp"
 
 using namespace tally;
-using namespace tally::testing;
+
+namespace {
+
+// An award entry: deterministic content from its number.
+Entry award(std::uint32_t n, std::uint32_t creator = 7, std::uint32_t base = 1700000000) {
+  Entry e{{base + n, 0, 0, creator}, "award", 1, {}};
+  e.payload.set("player", "P" + std::to_string(n % 97)).set("amount", static_cast<std::int64_t>(n % 50 + 1));
+  return e;
+}
+
+}  // namespace
 
 TEST_CASE("two clients with disjoint entries converge") {
-  SyncBed bed;
+  SyncSimulation bed;
   auto& a = bed.add("Aelric");
   auto& b = bed.add("Brannoc");
   for (std::uint32_t i = 0; i < 50; ++i) (i % 2 ? a : b).ledger.insert(award(i));
   CHECK_FALSE(bed.converged());
   CHECK(bed.run_until_converged(600));
   CHECK(a.ledger.size() == 50);
-  MESSAGE("converged after " << bed.now << " s; bytes sent " << a.link->counters().bytes_sent + b.link->counters().bytes_sent);
+  MESSAGE("converged after " << bed.now() << " s; bytes sent " << a.link->counters().bytes_sent + b.link->counters().bytes_sent);
 }
 
 namespace {
 
 // `clients` ledgers sharing a common base, each with its own extra entries and some
 // same-key-different-content conflicts.
-void diverge(SyncBed& bed, int clients, std::uint32_t seed, std::uint32_t base_entries = 300) {
+void diverge(SyncSimulation& bed, int clients, std::uint32_t seed, std::uint32_t base_entries = 300) {
   std::mt19937 random(seed);
   for (int c = 0; c < clients; ++c) bed.add("Client" + std::to_string(c), {}, seed + static_cast<std::uint32_t>(c));
   for (std::uint32_t i = 0; i < base_entries; ++i) {
-    for (auto& m : bed.members) m->ledger.insert(award(i));
+    for (auto& m : bed.members()) m->ledger.insert(award(i));
   }
-  for (auto& m : bed.members) {
+  for (auto& m : bed.members()) {
     int extra = static_cast<int>(random() % 40);
     for (int k = 0; k < extra; ++k) m->ledger.insert(award(static_cast<std::uint32_t>(random() % 5000), 100 + m->id));
     if (random() % 2 == 0) {
@@ -61,40 +72,39 @@ TEST_CASE("five clients with random divergent ledgers converge under faults") {
     CAPTURE(name);
     for (std::uint32_t seed = 1; seed <= 3; ++seed) {
       CAPTURE(seed);
-      SyncBed bed(parse_fault_plan(c.plan), seed);
+      SyncSimulation bed(parse_fault_plan(c.plan), seed);
       diverge(bed, 5, seed);
       REQUIRE_FALSE(bed.converged());
       bool done = bed.run_until_converged(3600);
       std::uint64_t bytes = 0;
-      for (auto& m : bed.members) bytes += m->link->counters().bytes_sent;
-      MESSAGE(name << " seed " << seed << ": converged " << done << " after " << bed.now << " s, " << bytes << " bytes");
+      for (auto& m : bed.members()) bytes += m->link->counters().bytes_sent;
+      MESSAGE(name << " seed " << seed << ": converged " << done << " after " << bed.now() << " s, " << bytes << " bytes");
       REQUIRE(done);
     }
   }
 }
 
 TEST_CASE("an offline client's entries reach everyone after it returns") {
-  SyncBed bed(parse_fault_plan("offline=3@1-3600"));
+  SyncSimulation bed(parse_fault_plan("offline=3@1-3600"));
   diverge(bed, 3, 9, 100);
-  FaultSchedule schedule(parse_fault_plan("offline=3@1-3600"));
+  bed.follow_schedule(parse_fault_plan("offline=3@1-3600"));
   // The third client goes offline, keeps submitting, and comes back an hour later.
   double until = 3700;
   std::uint32_t n = 0;
-  while (bed.now < until) {
-    schedule.apply(bed.network, bed.now);
+  while (bed.now() < until) {
     bed.tick();
-    if (bed.now > 10 && bed.now < 3500 && n < 200 && static_cast<int>(bed.now * 20) % 200 == 0) {
-      bed.members[2]->ledger.insert(award(10000 + n++, 303));
+    if (bed.now() > 10 && bed.now() < 3500 && n < 200 && static_cast<int>(bed.now() * 20) % 200 == 0) {
+      bed.members()[2]->ledger.insert(award(10000 + n++, 303));
     }
   }
   CHECK(n > 100);
   CHECK(bed.run_until_converged(3600));
-  CHECK(bed.members[0]->ledger.find(award(10000, 303).key).has_value());
+  CHECK(bed.members()[0]->ledger.find(award(10000, 303).key).has_value());
 }
 
 TEST_CASE("a late joiner with an empty ledger catches up on 100,000 entries") {
-  SyncBed bed;
-  bed.step = 0.1;
+  SyncSimulation bed;
+  bed.set_step(0.1);
   auto& a = bed.add("Aelric");
   auto& b = bed.add("Brannoc");
   auto& late = bed.add("Cyrielle");
@@ -110,14 +120,14 @@ TEST_CASE("a late joiner with an empty ledger catches up on 100,000 entries") {
     MESSAGE(m->name << ": bytes " << m->link->counters().bytes_sent << ", entries sent " << k.entries_sent << ", pushes " << k.pushes
                     << ", sessions started " << k.sessions_started << ", answered " << k.sessions_answered << ", suppressed " << k.suppressed);
   }
-  MESSAGE("100,000 entries reached the late joiner in " << bed.now << " s of game time; " << sent
+  MESSAGE("100,000 entries reached the late joiner in " << bed.now() << " s of game time; " << sent
           << " bytes sent by the two holders (" << static_cast<double>(sent) / 100000 << " per entry)");
   // One holder serves; the other stays mostly quiet (suppression), so the bytes stay near one copy.
   CHECK(static_cast<double>(sent) < 1.5 * static_cast<double>(std::max(a.link->counters().bytes_sent, b.link->counters().bytes_sent)));
 }
 
 TEST_CASE("adversaries do not stop honest clients from converging") {
-  SyncBed bed(parse_fault_plan("loss=0.1"), 5);
+  SyncSimulation bed(parse_fault_plan("loss=0.1"), 5);
   diverge(bed, 4, 21);
   // A peer that claims every session it hears and never answers.
   auto& claimer = bed.add_adversary("Mallory");
@@ -127,7 +137,7 @@ TEST_CASE("adversaries do not stop honest clients from converging") {
     if (const auto* m = std::get_if<SyncMessage>(&message.value())) {
       if (const auto* r = std::get_if<Ranges>(m)) {
         FrameEncoder encoder;
-        for (const std::string& f : encoder.encode(Claim{r->session, 1})) bed.network.send(claimer.id, "TallySync", f, "GUILD");
+        for (const std::string& f : encoder.encode(Claim{r->session, 1})) bed.network().send(claimer.id, "TallySync", f, "GUILD");
       }
     }
   };
@@ -137,12 +147,12 @@ TEST_CASE("adversaries do not stop honest clients from converging") {
   flooder.on_tick = [&](double) {
     FrameEncoder encoder;
     for (const std::string& f : encoder.encode(Advert{999999, random(), 0xfffffff0u, 0, 1})) {
-      bed.network.send(flooder.id, "TallySync", f, "GUILD");
+      bed.network().send(flooder.id, "TallySync", f, "GUILD");
     }
     std::string garbage(static_cast<std::size_t>(1 + random() % 250), '\1');
     for (char& c : garbage) c = static_cast<char>(1 + random() % 255);
-    bed.network.send(flooder.id, "TallySync", garbage, "GUILD");
-    bed.network.send(flooder.id, "TallySync", std::string("\x01\x07\x02", 3), "GUILD");  // truncated Entries
+    bed.network().send(flooder.id, "TallySync", garbage, "GUILD");
+    bed.network().send(flooder.id, "TallySync", std::string("\x01\x07\x02", 3), "GUILD");  // truncated Entries
   };
   // A relay that forwards entries with a forged creator: the receivers' policy refuses them.
   auto& forger = bed.add_adversary("Trent");
@@ -151,13 +161,13 @@ TEST_CASE("adversaries do not stop honest clients from converging") {
     Entry e = award(static_cast<std::uint32_t>(90000 + random() % 1000), 666);
     FrameEncoder encoder;
     for (const std::string& f : encoder.encode_entry_frames({MessageKind::Entries, 77}, std::vector<Entry>{e})) {
-      bed.network.send(forger.id, "TallySync", f, "GUILD");
+      bed.network().send(forger.id, "TallySync", f, "GUILD");
     }
   };
-  bed.accept = [](const Entry& e, const std::string&) { return e.key.creator != 666; };
+  bed.set_accept([](const Entry& e, const std::string&) { return e.key.creator != 666; });
   CHECK(bed.run_until_converged(3600));
   std::uint64_t refused = 0, bypassed = 0, ignored = 0, dropped = 0;
-  for (auto& m : bed.members) {
+  for (auto& m : bed.members()) {
     if (!m->link) continue;
     refused += m->refused;
     bypassed += m->link->endpoint().counters().bypassed;
@@ -168,7 +178,7 @@ TEST_CASE("adversaries do not stop honest clients from converging") {
     m->ledger.for_each(0, m->ledger.size(), [&](std::size_t, const EntryView& v) { forged = forged || v.key().creator == 666; });
     CHECK_FALSE(forged);
   }
-  MESSAGE("converged after " << bed.now << " s; forged entries refused " << refused << ", silent claimers bypassed "
+  MESSAGE("converged after " << bed.now() << " s; forged entries refused " << refused << ", silent claimers bypassed "
                              << bypassed << ", flood adverts ignored " << ignored << ", bad frames dropped " << dropped);
   CHECK(refused > 0);
   CHECK(ignored > 0);
