@@ -18,6 +18,7 @@
 #include "bindings/embedded_lua.hpp"
 #include "bindings/host.hpp"
 #include "bindings/lua_values.hpp"
+#include "bindings/client_sync.hpp"
 #include "bindings/roster.hpp"
 #include "bindings/sandbox.hpp"
 #include "bindings/wrap_ledger.hpp"
@@ -167,6 +168,35 @@ int host_ledger_new(lua_State* L) {
   return 1;
 }
 
+// host.ledger_sync(ledger, prefix, protocol): the ledger syncs with the other clients of the
+// guild over addon messages with `prefix` (reserved for it: addons do not see its messages).
+int host_ledger_sync(lua_State* L) {
+  LedgerBinding* binding = to_ledger_binding(L, 1);
+  std::string prefix = luaL_checkstring(L, 2);
+  std::string protocol = luaL_optstring(L, 3, "tally");
+  Client& c = client_of(L);
+  if (prefix.empty() || prefix.size() > 16) return luaL_error(L, "sync: prefix '%s' must be 1-16 characters", prefix.c_str());
+  if (c.ledgers().sync_for_prefix(prefix) != nullptr) {
+    return luaL_error(L, "sync: prefix '%s' is already used by another ledger", prefix.c_str());
+  }
+  auto result = c.host().network().register_prefix(c.id(), prefix);
+  if (result != RegisterPrefixResult::Success && result != RegisterPrefixResult::DuplicatePrefix) {
+    return luaL_error(L, "sync: cannot register prefix '%s' (result %d)", prefix.c_str(), static_cast<int>(result));
+  }
+  c.ledgers().attach_sync(binding, make_client_sync(c, *binding, prefix, protocol));
+  return 0;
+}
+
+// host.ledger_sync_status(ledger) -> { state, prefix, peers = { [name] = {...} }, ... } | nil
+int host_ledger_sync_status(lua_State* L) {
+  LedgerBinding* binding = to_ledger_binding(L, 1);
+  Client& c = client_of(L);
+  SyncLink* link = c.ledgers().sync_of(binding);
+  if (link == nullptr) return 0;
+  push_sync_status(L, *link, binding->ledger(), c.host().now());
+  return 1;
+}
+
 void set_function(lua_State* L, Client* client, const char* name, lua_CFunction fn) {
   lua_pushlightuserdata(L, client);
   lua_pushcclosure(L, fn, 1);
@@ -250,6 +280,8 @@ void Client::install_game_api() {
   set_function(L, this, "send_addon_message", guarded<host_send_addon_message>);
   set_function(L, this, "ledger_new", guarded<host_ledger_new>);
   set_function(L, this, "roster", guarded<host_roster>);
+  set_function(L, this, "ledger_sync", guarded<host_ledger_sync>);
+  set_function(L, this, "ledger_sync_status", guarded<host_ledger_sync_status>);
   lua_pushnumber(L, options_.player_id);
   lua_setfield(L, -2, "player_id");
   set_string(L, "player_name", options_.name);
@@ -438,11 +470,39 @@ void Client::logout() {
 }
 
 void Client::tick(double now, double elapsed) {
+  for (auto& open : ledgers_.open()) {
+    if (open.sync) open.sync->pump(host_.network(), now);
+  }
   protect([&](lua_State* L) {
     lua_pushnumber(L, now);
     lua_pushnumber(L, elapsed);
     call_internal(L, "tick", 2, 0);
   });
+  // Sync state changes reach the ledger's syncStateChanged listeners.
+  for (auto& open : ledgers_.open()) {
+    if (!open.sync) continue;
+    SyncState state = open.sync->endpoint().state(now);
+    if (state == open.reported) continue;
+    open.reported = state;
+    std::string name = open.binding->name();
+    protect([&](lua_State* L) {
+      lua_pushlstring(L, name.data(), name.size());
+      lua_pushstring(L, std::string(state_name(state)).c_str());
+      call_internal(L, "sync_state_changed", 2, 0);
+    });
+  }
+}
+
+bool Client::authorize_send(const std::string& ledger, const Entry& entry) {
+  bool allowed = false;
+  protect([&](lua_State* L) {
+    lua_pushlstring(L, ledger.data(), ledger.size());
+    push_entry_table(L, entry);
+    call_internal(L, "authorize_send", 2, 1);
+    allowed = lua_toboolean(L, -1) != 0;
+    lua_pop(L, 1);
+  });
+  return allowed;
 }
 
 void Client::fire_event(std::string_view event, const std::vector<EventArg>& args) {

@@ -101,6 +101,8 @@ class Client {
 
   // Called by the host functions given to Lua.
   void append_log(bool error, std::string text);
+  // Authorization at stage "send" of a synced ledger: whether `entry` may leave this client.
+  bool authorize_send(const std::string& ledger, const Entry& entry);
 
  private:
   void install_game_api();

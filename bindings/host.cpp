@@ -59,9 +59,13 @@ void Host::tick(double dt) {
   fault_schedule_.apply(network_, now_);
   for (const Delivery& d : network_.collect(now_)) {
     Client& receiver = *clients_[d.receiver - 1];
-    if (receiver.logged_in()) {
-      receiver.fire_event("CHAT_MSG_ADDON", {d.prefix, d.text, d.channel, d.sender_name, d.target});
+    if (!receiver.logged_in()) continue;
+    // A synced ledger's prefix is reserved for it: its frames go to the sync link, not to addons.
+    if (SyncLink* sync = receiver.ledgers().sync_for_prefix(d.prefix)) {
+      sync->on_frame(d.sender_name, d.text, now_);
+      continue;
     }
+    receiver.fire_event("CHAT_MSG_ADDON", {d.prefix, d.text, d.channel, d.sender_name, d.target});
   }
   for (auto& c : clients_) {
     if (c->logged_in()) c->tick(now_, dt);

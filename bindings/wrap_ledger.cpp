@@ -72,6 +72,8 @@ int ledger_insert(lua_State* L) {
   if (!counter) throw InvalidEntry("more than 256 entries by one creator in one second");
   entry.key.counter = *counter;
   b.insert(entry);
+  auto* box = static_cast<LedgerBox*>(lua_touserdata(L, 1));
+  if (SyncLink* sync = box->registry->sync_of(&b)) sync->local_insert(entry.key);
   std::string id = entry_id(entry.key);
   lua_pushlstring(L, id.data(), id.size());
   return 1;
@@ -108,21 +110,7 @@ int ledger_entry(lua_State* L) {
 int ledger_remote_front(lua_State* L) {
   const RemoteEntry* front = check(L).remote_front();
   if (front == nullptr) return 0;
-  const Entry& e = front->entry;
-  lua_createtable(L, 0, 7);
-  lua_pushlstring(L, e.type.data(), e.type.size());
-  lua_setfield(L, -2, "type");
-  push_payload(L, e.payload);
-  lua_setfield(L, -2, "data");
-  const std::pair<const char*, double> numbers[] = {
-      {"time", e.key.timestamp}, {"creator", e.key.creator}, {"counter", e.key.counter}, {"realm", e.key.realm}};
-  for (const auto& [name, value] : numbers) {
-    lua_pushnumber(L, value);
-    lua_setfield(L, -2, name);
-  }
-  std::string id = entry_id(e.key);
-  lua_pushlstring(L, id.data(), id.size());
-  lua_setfield(L, -2, "id");
+  push_entry_table(L, front->entry);
   lua_pushlstring(L, front->sender.data(), front->sender.size());
   return 2;
 }
@@ -428,6 +416,29 @@ extern "C" void tally_replay_commit(void* binding, std::size_t count) {
 }
 
 namespace tally {
+
+void push_entry_table(lua_State* L, const Entry& e) {
+  lua_createtable(L, 0, 7);
+  lua_pushlstring(L, e.type.data(), e.type.size());
+  lua_setfield(L, -2, "type");
+  push_payload(L, e.payload);
+  lua_setfield(L, -2, "data");
+  const std::pair<const char*, double> numbers[] = {
+      {"time", e.key.timestamp}, {"creator", e.key.creator}, {"counter", e.key.counter}, {"realm", e.key.realm}};
+  for (const auto& [name, value] : numbers) {
+    lua_pushnumber(L, value);
+    lua_setfield(L, -2, name);
+  }
+  std::string id = entry_id(e.key);
+  lua_pushlstring(L, id.data(), id.size());
+  lua_setfield(L, -2, "id");
+}
+
+LedgerBinding* to_ledger_binding(lua_State* L, int index) {
+  auto* box = static_cast<LedgerBox*>(luaL_checkudata(L, index, kLedgerMeta));
+  if (box->binding == nullptr) luaL_error(L, "ledger is closed");
+  return box->binding;
+}
 
 void push_ledger(lua_State* L, LedgerBindingOptions options, std::vector<std::string>* warnings,
                  LedgerRegistry* registry) {

@@ -20,6 +20,15 @@ void push_ledger(lua_State* L, LedgerBindingOptions options, std::vector<std::st
 
 }  // namespace tally
 
+namespace tally {
+
+// Pushes an entry as addons see it: { type, data, time, creator, counter, realm, id }.
+void push_entry_table(lua_State* L, const Entry& entry);
+// The ledger userdata at `index` (raises a Lua error when it is not one, or closed).
+LedgerBinding* to_ledger_binding(lua_State* L, int index);
+
+}  // namespace tally
+
 extern "C" std::size_t tally_replay_fetch(void* binding, std::size_t max, tally::ReplayRecord* records,
                                           double* values, std::size_t value_capacity);
 extern "C" void tally_replay_commit(void* binding, std::size_t count);

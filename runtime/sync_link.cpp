@@ -52,6 +52,7 @@ void SyncLink::enqueue(const OutgoingMessage& out) {
 }
 
 void SyncLink::pump(AddonNetwork& network, double now) {
+  last_pump_ = now;
   endpoint_->set_backlog(queue_.size());
   endpoint_->tick(now);
   for (const OutgoingMessage& out : endpoint_->take_outgoing()) enqueue(out);

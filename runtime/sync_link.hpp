@@ -43,6 +43,8 @@ class SyncLink {
   void on_frame(const std::string& sender, std::string_view text, double now);
   // Once per frame: the protocol's tick, then its messages framed and sent while allowed.
   void pump(AddonNetwork& network, double now);
+  // An entry this client created (pushed to peers soon).
+  void local_insert(const EntryKey& key) { endpoint_->local_insert(key, last_pump_); }
 
   std::size_t backlog() const { return queue_.size(); }
   const LinkCounters& counters() const { return counters_; }
@@ -64,6 +66,7 @@ class SyncLink {
   std::deque<Frame> queue_;
   LinkCounters counters_;
   double last_expire_ = 0;
+  double last_pump_ = 0;
 };
 
 }  // namespace tally

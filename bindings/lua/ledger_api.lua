@@ -372,6 +372,13 @@ function Tally.NewLedger(options)
   p.state = fresh_state(p)
   private[object] = p
   ledgers[#ledgers + 1] = object
+  if options.sync then
+    -- sync = true, or { prefix = "...", protocol = "tally" }: the prefix defaults to the name.
+    local sync = type(options.sync) == "table" and options.sync or {}
+    local prefix = sync.prefix or ("T:" .. options.name):sub(1, 16)
+    if type(prefix) ~= "string" then error("Tally.NewLedger: sync.prefix must be a string", 2) end
+    host.ledger_sync(binding, prefix, sync.protocol or "tally")
+  end
   return object
 end
 
@@ -482,6 +489,32 @@ end
 -- frame_ms = {...}, rewinds = {count, events_total, max_distance}, checkpoints = {...}, lag, ... }
 function Ledger:Metrics()
   return check_self(self, "Metrics").binding:metrics(host.precise_time())
+end
+
+-- ledger:SyncStatus() -> { state = "synced"|"out of sync"|"unknown", prefix, peers = { [name] =
+-- { count, fingerprint, lag, lastSeen, version } }, sent, received, entries, backlog, counters }
+-- | nil when the ledger does not sync
+function Ledger:SyncStatus()
+  return host.ledger_sync_status(check_self(self, "SyncStatus").binding)
+end
+
+local function find_ledger(name)
+  for i = 1, #ledgers do
+    local p = private[ledgers[i]]
+    if p.name == name then return p end
+  end
+end
+
+-- The sync layer's view changed: syncStateChanged(ledger, state).
+function internal.sync_state_changed(name, state)
+  local p = find_ledger(name)
+  if p then fire(p, "syncStateChanged", p.object, state) end
+end
+
+-- Before an entry leaves this client: authorize(entry, player, "send").
+function internal.authorize_send(name, entry)
+  local p = find_ledger(name)
+  return p ~= nil and (authorized(p, entry, host.player_name, "send"))
 end
 
 local known_events = { stateChanged = true, restart = true, mutatorFailed = true, syncStateChanged = true }
