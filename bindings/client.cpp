@@ -245,6 +245,7 @@ void Client::set_guild_rank(int rank) {
     throw std::invalid_argument("guild rank " + std::to_string(rank) + " is not in 0.." + std::to_string(ranks - 1));
   }
   options_.guild_rank = rank;
+  host_.note_rank_change();
   host_.broadcast_event("GUILD_ROSTER_UPDATE", {false});
 }
 
@@ -280,6 +281,7 @@ void Client::install_game_api() {
   set_function(L, this, "send_addon_message", guarded<host_send_addon_message>);
   set_function(L, this, "ledger_new", guarded<host_ledger_new>);
   set_function(L, this, "roster", guarded<host_roster>);
+  set_function(L, this, "roster_version", host_roster_version);
   set_function(L, this, "ledger_sync", guarded<host_ledger_sync>);
   set_function(L, this, "ledger_sync_status", guarded<host_ledger_sync_status>);
   lua_pushnumber(L, options_.player_id);

@@ -49,6 +49,9 @@ class Host {
   double now() const { return now_; }
   AddonNetwork& network() { return network_; }
   const AddonNetwork& network() const { return network_; }
+  // Changes whenever anything a roster shows changes (membership, online state, ranks).
+  std::uint64_t roster_version() const { return network_.membership_version() + ranks_changed_; }
+  void note_rank_change() { ++ranks_changed_; }
   // Fires `event` (GUILD_ROSTER_UPDATE, GROUP_ROSTER_UPDATE, ...) in every logged-in client.
   void broadcast_event(std::string_view event, const std::vector<EventArg>& args = {});
   std::uint32_t server_time() const;
@@ -64,6 +67,7 @@ class Host {
   std::vector<std::unique_ptr<Client>> clients_;
   double now_ = 0;
   bool started_ = false;
+  std::uint64_t ranks_changed_ = 0;
 };
 
 }  // namespace tally

@@ -98,4 +98,10 @@ int host_roster(lua_State* L) {
   return 1;
 }
 
+int host_roster_version(lua_State* L) {
+  auto& self = *static_cast<Client*>(lua_touserdata(L, lua_upvalueindex(1)));
+  lua_pushnumber(L, static_cast<lua_Number>(self.host().roster_version()));
+  return 1;
+}
+
 }  // namespace tally

@@ -13,5 +13,7 @@ class Client;
 // party) in join order. Each member is a table { name = "Name-Realm", short, guid, class_file,
 // level, online, guild, rank_index, rank_name, raid, subgroup, leader }.
 int host_roster(lua_State* L);
+// host.roster_version(): changes whenever a roster would (game_api.lua caches rosters on it).
+int host_roster_version(lua_State* L);
 
 }  // namespace tally

@@ -112,16 +112,22 @@ std::optional<std::uint32_t> AddonNetwork::id_of(std::string_view name) const {
   return found->second;
 }
 
-void AddonNetwork::set_online(std::uint32_t id, bool online) { state(id).info.online = online; }
+void AddonNetwork::set_online(std::uint32_t id, bool online) {
+  ClientInfo& info = state(id).info;
+  if (info.online != online) ++membership_version_;
+  info.online = online;
+}
 
 void AddonNetwork::set_guild(std::uint32_t id, std::string guild) {
   state(id).info.guild = std::move(guild);
+  ++membership_version_;
 }
 
 void AddonNetwork::set_group(std::uint32_t id, std::uint32_t raid_id, std::uint32_t party_id) {
   Client& c = state(id);
   c.info.raid_id = raid_id;
   c.info.party_id = party_id;
+  ++membership_version_;
 }
 
 void AddonNetwork::set_lockdown(std::uint32_t id, bool locked) { state(id).lockdown = locked; }

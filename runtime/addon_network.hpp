@@ -137,6 +137,8 @@ class AddonNetwork {
   // std::invalid_argument. A client's allowances start full when it is added.
   void add_client(ClientInfo info);
   const ClientInfo& client(std::uint32_t id) const;
+  // Counts changes to clients, guilds, groups and online states: caches of rosters key on it.
+  std::uint64_t membership_version() const { return membership_version_ + clients_.size(); }
   std::optional<std::uint32_t> id_of(std::string_view name) const;  // ignoring ASCII case
   void set_online(std::uint32_t id, bool online);
   void set_guild(std::uint32_t id, std::string guild);
@@ -222,6 +224,7 @@ class AddonNetwork {
   NetworkOptions options_;
   double now_ = 0;
   std::uint64_t sequence_ = 0;
+  std::uint64_t membership_version_ = 0;
   std::uint64_t enqueued_ = 0;
   std::map<std::uint32_t, Client> clients_;  // ordered, so fan-out goes by ascending id
   std::unordered_map<std::string, std::uint32_t> ids_by_name_;  // ASCII-lowercased names

@@ -353,12 +353,29 @@ function Ambiguate(name, context)
   return name
 end
 
+-- The host builds roster tables on every call and addons scan them index by index: keep them
+-- until anything a roster shows changes. Callers must not modify the records.
+local rosters, rosters_version = {}, nil
+local host_roster = host.roster
+local function roster(kind)
+  local version = host.roster_version()
+  if version ~= rosters_version then
+    rosters, rosters_version = {}, version
+  end
+  local r = rosters[kind]
+  if not r then
+    r = host_roster(kind)
+    rosters[kind] = r
+  end
+  return r
+end
+
 -- A unit token ("player", "raidN", "partyN") or a group member's name -> its roster record.
 local function unit_record(unit)
   if type(unit) ~= "string" then return nil end
   unit = strlower(unit)
-  if unit == "player" then return host.roster("player")[1] end
-  local group = host.roster("group")
+  if unit == "player" then return roster("player")[1] end
+  local group = roster("group")
   local raid_index = tonumber(strmatch(unit, "^raid(%d+)$"))
   if raid_index then
     local r = group[raid_index]
@@ -367,7 +384,7 @@ local function unit_record(unit)
   local party_index = tonumber(strmatch(unit, "^party(%d+)$"))
   if party_index then
     -- party1..4: the other members of the player's subgroup, in roster order.
-    local me = host.roster("player")[1]
+    local me = roster("player")[1]
     local n = 0
     for i = 1, #group do
       local r = group[i]
@@ -412,7 +429,7 @@ end
 function UnitInRaid(unit)
   local r = unit_record(unit)
   if not r or not r.raid then return nil end
-  local group = host.roster("group")
+  local group = roster("group")
   for i = 1, #group do
     if group[i].guid == r.guid then return i - 1 end
   end
@@ -422,7 +439,7 @@ function GetRealmName() return host.realm_name end
 ------------------------------------------------------------------------------------------------
 -- Guild and group
 
-function IsInGuild() return host.roster("player")[1].guild ~= nil end
+function IsInGuild() return roster("player")[1].guild ~= nil end
 -- GetGuildInfo("player") -> guildName, rankName, rankIndex (0 = guild master)
 function GetGuildInfo(unit)
   local r = unit_record(unit)
@@ -430,17 +447,17 @@ function GetGuildInfo(unit)
   return r.guild, r.rank_name, r.rank_index, nil
 end
 function GetNumGuildMembers()
-  local roster, online = host.roster("guild"), 0
-  for i = 1, #roster do
-    if roster[i].online then online = online + 1 end
+  local members, online = roster("guild"), 0
+  for i = 1, #members do
+    if members[i].online then online = online + 1 end
   end
-  return #roster, online, online
+  return #members, online, online
 end
 -- GetGuildRosterInfo(index) -> name, rankName, rankIndex, level, class, zone, note,
 -- officerNote, online, status, classFile, achievementPoints, achievementRank, isMobile,
 -- canSoR, repStanding, guid. The roster is sorted by name.
 function GetGuildRosterInfo(index)
-  local r = host.roster("guild")[index]
+  local r = roster("guild")[index]
   if not r then return nil end
   return r.name, r.rank_name, r.rank_index, r.level, class_name(r.class_file), "", "", "",
     r.online, 0, r.class_file, 0, 0, false, false, 0, r.guid
@@ -454,15 +471,15 @@ end
 C_GuildInfo = { GuildRoster = GuildRoster }
 
 function IsInRaid()
-  local group = host.roster("group")
+  local group = roster("group")
   return #group > 0 and group[1].raid
 end
-function IsInGroup() return #host.roster("group") > 0 end
-function GetNumGroupMembers() return #host.roster("group") end
+function IsInGroup() return #roster("group") > 0 end
+function GetNumGroupMembers() return #roster("group") end
 -- GetRaidRosterInfo(index) -> name, rank (2 leader, 0 member), subgroup, level, class,
 -- classFile, zone, online, isDead, role, isML, combatRole
 function GetRaidRosterInfo(index)
-  local group = host.roster("group")
+  local group = roster("group")
   local r = group[index]
   if not r or not r.raid then return nil end
   return Ambiguate(r.name, "none"), r.leader and 2 or 0, r.subgroup, r.level, class_name(r.class_file),
