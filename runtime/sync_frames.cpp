@@ -83,9 +83,6 @@ std::string make_frame(std::uint8_t kind, std::span<const std::uint8_t> body) {
   return frame;
 }
 
-// The chunk header is at most 2 + 1 + 1 + 5 bytes.
-constexpr std::size_t kChunkHeaderBytes = 9;
-
 }  // namespace
 
 WireResult<DecodedFrame> decode_frame(std::string_view frame) {
@@ -182,7 +179,8 @@ void FrameEncoder::append_frames(std::span<const std::uint8_t> message,
     out.push_back(make_frame(message[1], message.subspan(2)));
     return;
   }
-  const std::size_t piece_budget = body_budget - kChunkHeaderBytes;
+  // The chunk header: message id, index, count, total bytes.
+  const std::size_t piece_budget = body_budget - 4 - varint_size(message.size());
   const std::size_t count = (message.size() + piece_budget - 1) / piece_budget;
   if (count > kMaxChunks) {
     throw std::invalid_argument(std::string(kind_name(static_cast<MessageKind>(message[1]))) +

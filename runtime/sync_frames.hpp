@@ -48,8 +48,8 @@ std::string escape_nul_free(std::span<const std::uint8_t> bytes);
 WireResult<std::vector<std::uint8_t>> unescape_nul_free(std::string_view text,
                                                         std::size_t base_offset = 0);
 
-// The longest message body that fits a frame of `max_frame_bytes` (version, kind and escaping
-// take 3 bytes).
+// The longest message body that fits a frame of `max_frame_bytes`: version, kind and escaping
+// take 3 bytes (bodies are under 254 bytes, as frames are at most 255).
 constexpr std::size_t max_body_bytes(std::size_t max_frame_bytes) {
   return max_frame_bytes - 3;
 }

@@ -2,7 +2,6 @@
 // the message kinds of the reference and tally protocols, and compact entry and key lists.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>

@@ -3,7 +3,8 @@
 // Input: frames separated by NUL bytes (which no frame holds). Each frame comes from the current
 // sender, one second after the previous one; an empty frame (two NULs in a row) passes the turn
 // to the next of three senders, so runs of chunks from one sender and interleavings of several
-// are both easy for the fuzzer to write.
+// are both easy for the fuzzer to write. The whole input, NULs and all, is also decoded as one
+// frame, so the escaping's refusal of NUL bytes is reached too.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -78,6 +79,11 @@ void check_reencodes(const tally::SyncMessage& message) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
+  auto whole = tally::decode_frame(input);
+  if (whole.ok()) {
+    if (auto* message = std::get_if<tally::SyncMessage>(&whole.value())) check_reencodes(*message);
+  }
+
   const tally::ReassemblyLimits limits = fuzz_limits();
   tally::Reassembler reassembler(limits);
   static const char* const senders[] = {"Aelric", "Brenna", "Cassia"};

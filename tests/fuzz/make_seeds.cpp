@@ -99,7 +99,8 @@ std::vector<Seed> sync_wire_seeds(const Ledger& ledger) {
   const Fingerprint middle = ledger.fingerprint(3, 5);
   add(Advert{ledger.size(), ledger.fingerprint().sum, entries.back().key.timestamp,
              ledger.adler32(0, ledger.size()), 1});
-  add(Ranges{7, ids[0].key,
+  add(Ranges{7,
+             ids[0].key,
              {{ids[3].key, RangeIds{{ids[0], ids[1], ids[2]}}},
               {ids[5].key, RangeFingerprint{static_cast<std::uint32_t>(middle.count), middle.sum}},
               {ids[6].key, RangeSkip{}},

@@ -523,6 +523,32 @@ TEST_CASE("sizes: a typical DKP entry and the cost of escaping") {
                                      << "% on random bytes");
   CHECK(cobs < 1.0);
 
+  // Control messages over the same ledger: one frame each for the usual shapes.
+  auto next32 = [&] { return static_cast<std::uint32_t>(rng()); };
+  RefAdvert weeks;
+  for (std::uint32_t w = 0; w < 16; ++w) {  // 8 recent weeks, 8 older ones
+    weeks.weeks.push_back({2911 - w * (w < 8 ? 1 : 4), next32(), 600});
+  }
+  Ranges buckets{next32(), entries.front().key, {}};
+  Ranges ids{next32(), entries.front().key, {}};
+  Need need{next32(), {}};
+  for (std::size_t i = 6; i < 100; i += 6) {
+    buckets.items.push_back(
+        {entries[i].key, RangeFingerprint{6, (std::uint64_t{next32()} << 32) | next32()}});
+    ids.items.push_back({entries[i].key, RangeIds{{{entries[i - 6].key, next32()}}}});
+    if (need.keys.size() < 10) need.keys.push_back(entries[i].key);
+  }
+  for (const auto& [name, message] :
+       {std::pair<const char*, SyncMessage>{"RefAdvert of 16 weeks", weeks},
+        {"Ranges of 16 fingerprints", buckets},
+        {"Ranges of 16 one-id ranges", ids},
+        {"Need of 10 keys", need}}) {
+    const auto control = encoder.encode(message);
+    MESSAGE(std::string(name) << ": " << control.size() << " frame(s), " << control[0].size()
+                              << " bytes");
+    CHECK(control.size() == 1);
+  }
+
   // The advert fits a frame comfortably even at its largest.
   FrameEncoder small(kMinFrameBytes);
   const auto advert = small.encode(Advert{kMax64, kMax64, kMax32, kMax32, 0xffff});
@@ -761,7 +787,7 @@ TEST_CASE("the encoder refuses what no receiver would accept") {
 
 namespace {
 
-// A Need long enough to take `chunks`-ish frames.
+// A Need of `keys` random keys: about 6 bytes each, so 50 or more need chunks.
 Need long_need(std::uint32_t session, std::size_t keys, std::uint32_t seed) {
   Random random(seed);
   return Need{session, random.keys(keys)};
