@@ -2,6 +2,7 @@
 // SavedVariables.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -90,6 +91,19 @@ class Client {
   // Runs a slash command as if typed into the chat box; false when no addon took it.
   bool run_slash_command(std::string_view text);
 
+  // Wall time of this client's frames (sync, timers, replay, OnUpdate), measured by the host.
+  struct FrameStats {
+    std::uint64_t frames = 0;
+    double total_ms = 0;
+    double max_ms = 0;
+  };
+  const FrameStats& frame_stats() const { return frame_stats_; }
+  void record_frame(double ms) {
+    ++frame_stats_.frames;
+    frame_stats_.total_ms += ms;
+    frame_stats_.max_ms = std::max(frame_stats_.max_ms, ms);
+  }
+
   // The ledgers the client's addons opened (valid until the next logout).
   LedgerRegistry& ledgers() { return ledgers_; }
 
@@ -127,6 +141,7 @@ class Client {
   std::function<void(const Client&, const LogLine&)> sink_;
   bool logged_in_ = false;
   bool logged_out_ = false;  // a later login starts a new session
+  FrameStats frame_stats_;
 };
 
 }  // namespace tally

@@ -1,6 +1,7 @@
 // The host loop: one clock, many clients, frames in a fixed client order.
 #include "bindings/host.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <stdexcept>
 
@@ -68,8 +69,12 @@ void Host::tick(double dt) {
     receiver.fire_event("CHAT_MSG_ADDON", {d.prefix, d.text, d.channel, d.sender_name, d.target});
   }
   for (auto& c : clients_) {
-    if (c->logged_in()) c->tick(now_, dt);
+    if (!c->logged_in()) continue;
+    auto started = std::chrono::steady_clock::now();
+    c->tick(now_, dt);
+    c->record_frame(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
   }
+  if (tick_observer_) tick_observer_(*this);
 }
 
 void Host::broadcast_event(std::string_view event, const std::vector<EventArg>& args) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +53,8 @@ class Host {
   // Changes whenever anything a roster shows changes (membership, online state, ranks).
   std::uint64_t roster_version() const { return network_.membership_version() + ranks_changed_; }
   void note_rank_change() { ++ranks_changed_; }
+  // Called after every tick (e.g. to watch convergence in a simulation).
+  void set_tick_observer(std::function<void(Host&)> observer) { tick_observer_ = std::move(observer); }
   // Fires `event` (GUILD_ROSTER_UPDATE, GROUP_ROSTER_UPDATE, ...) in every logged-in client.
   void broadcast_event(std::string_view event, const std::vector<EventArg>& args = {});
   std::uint32_t server_time() const;
@@ -68,6 +71,7 @@ class Host {
   double now_ = 0;
   bool started_ = false;
   std::uint64_t ranks_changed_ = 0;
+  std::function<void(Host&)> tick_observer_;
 };
 
 }  // namespace tally

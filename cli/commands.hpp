@@ -11,5 +11,6 @@ int bench_replay(const std::vector<std::string>& args);
 
 int demo(const std::vector<std::string>& args);
 int run(const std::vector<std::string>& args);
+int sim(const std::vector<std::string>& args);
 
 }  // namespace tally::cli

@@ -19,6 +19,10 @@ commands:
                  partition=1+2|3@10-60,offline=3@100-3700"] [--seed N]
       [--knobs "preset=reference" | "batch=100,interval=0,budget=2"] (forced on every ledger)
       [--metrics] [--metrics-json FILE]  (every ledger's replay metrics at the end)
+  sim <addons-dir> [the options of run] [--report-json FILE]
+                                   run (5 clients by default), then report each client's
+                                   traffic and frame times and whether every client holds the
+                                   same ledgers; exits 1 when they differ
                                    run addons in N clients in the game-like frame loop
   bench ledger [--entries N] [--runs R] [--seed S] [--json FILE] [--dir DIR]
                                    insert, merge, journal and memory figures
@@ -39,6 +43,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> rest(args.begin() + 1, args.end());
     if (command == "demo") return tally::cli::demo(rest);
     if (command == "run") return tally::cli::run(rest);
+    if (command == "sim") return tally::cli::sim(rest);
     if (command == "bench") {
       if (!rest.empty() && rest[0] == "ledger") {
         return tally::cli::bench_ledger({rest.begin() + 1, rest.end()});

@@ -8,6 +8,7 @@
 #include "cli/arguments.hpp"
 #include "cli/commands.hpp"
 #include "cli/ledger_report.hpp"
+#include "cli/sim_report.hpp"
 #include "runtime/atomic_file.hpp"
 
 namespace tally::cli {
@@ -28,13 +29,17 @@ const char* kClasses[] = {"WARRIOR", "PRIEST", "MAGE", "ROGUE", "DRUID", "HUNTER
 
 }  // namespace
 
-int run(const std::vector<std::string>& args) {
+namespace {
+
+// `tally run` and `tally sim`: the same session; sim also watches sync and reports on it.
+int run_session(const std::vector<std::string>& args, bool sim) {
+  const char* command = sim ? "sim" : "run";
   Arguments a(args, {"realtime", "fast", "quiet", "metrics"});
   a.reject_unknown({"clients", "fps", "duration", "realtime", "fast", "saved", "slash", "quiet", "script", "faults", "seed",
-                    "knobs", "metrics", "metrics-json"});
-  if (a.positional().size() != 1) throw UsageError("run needs one addons directory");
+                    "knobs", "metrics", "metrics-json", "report-json"});
+  if (a.positional().size() != 1) throw UsageError(std::string(command) + " needs one addons directory");
   if (a.flag("realtime") && a.flag("fast")) throw UsageError("--realtime and --fast exclude each other");
-  int clients = static_cast<int>(a.integer("clients", 1, 1, 5000));
+  int clients = static_cast<int>(a.integer("clients", sim ? 5 : 1, 1, 5000));
   int fps = static_cast<int>(a.integer("fps", 60, 1, 1000));
   double duration = static_cast<double>(a.integer("duration", 5, 0, 86400 * 30));
   bool realtime = a.flag("realtime");
@@ -66,6 +71,8 @@ int run(const std::vector<std::string>& args) {
       });
     }
   }
+  ConvergenceWatch watch;
+  if (sim) host.set_tick_observer([&watch](Host& h) { watch.observe(h); });
   host.load_addons(catalog);
   host.start();
   // --slash "Name:/cmd args" types a command into one client after login.
@@ -83,19 +90,31 @@ int run(const std::vector<std::string>& args) {
     if (a.flag("metrics")) print_ledger_metrics(metrics, stdout);
     if (std::string file = a.text("metrics-json", ""); !file.empty()) write_file_atomically(file, metrics.dump(2) + "\n");
   };
+  // tally sim: traffic, frame times and agreement of every client; false when ledgers differ.
+  auto report_sim = [&] {
+    if (!sim) return true;
+    nlohmann::json report = sim_report(host, watch);
+    print_sim_report(report, stdout);
+    if (std::string file = a.text("report-json", ""); !file.empty()) write_file_atomically(file, report.dump(2) + "\n");
+    for (const auto& [name, since] : report["ledgers_agree_since"].items()) {
+      if (since.is_null()) return false;
+    }
+    return true;
+  };
 
   // A scenario drives the clients itself; it fails the run when it raises an error.
   if (std::string script = a.text("script", ""); !script.empty()) {
     Scenario scenario(host, fps);
     std::string error = scenario.run_file(script);
     report_metrics();
+    bool agree = report_sim();
     host.shutdown();
     if (!error.empty()) {
-      std::fprintf(stderr, "tally run: scenario failed: %s\n", error.c_str());
+      std::fprintf(stderr, "tally %s: scenario failed: %s\n", command, error.c_str());
       return 1;
     }
     std::printf("scenario %s passed (%.1f s of game time)\n", script.c_str(), host.now());
-    return 0;
+    return agree ? 0 : 1;
   }
 
   const double dt = 1.0 / fps;
@@ -109,6 +128,7 @@ int run(const std::vector<std::string>& args) {
     }
   }
   report_metrics();
+  bool agree = report_sim();
   host.shutdown();
   std::size_t errors = 0;
   for (const auto& c : host.clients()) {
@@ -116,7 +136,12 @@ int run(const std::vector<std::string>& args) {
   }
   std::printf("ran %d client(s) for %.1f s of game time (%lld frames); %zu error(s) logged\n", clients, duration,
               frames, errors);
-  return 0;
+  return agree ? 0 : 1;
 }
+
+}  // namespace
+
+int run(const std::vector<std::string>& args) { return run_session(args, false); }
+int sim(const std::vector<std::string>& args) { return run_session(args, true); }
 
 }  // namespace tally::cli
