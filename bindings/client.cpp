@@ -168,22 +168,31 @@ int host_ledger_new(lua_State* L) {
   return 1;
 }
 
-// host.ledger_sync(ledger, prefix, protocol): the ledger syncs with the other clients of the
-// guild over addon messages with `prefix` (reserved for it: addons do not see its messages).
+// host.ledger_sync(ledger, prefix, protocol, lanes): the ledger syncs with the other clients of
+// the guild over addon messages on `prefix` (and prefix2.. prefixN for lanes > 1), reserved for
+// it: addons do not see their messages.
 int host_ledger_sync(lua_State* L) {
   LedgerBinding* binding = to_ledger_binding(L, 1);
   std::string prefix = luaL_checkstring(L, 2);
   std::string protocol = luaL_optstring(L, 3, "tally");
+  lua_Integer lanes = luaL_optinteger(L, 4, 3);
   Client& c = client_of(L);
-  if (prefix.empty() || prefix.size() > 16) return luaL_error(L, "sync: prefix '%s' must be 1-16 characters", prefix.c_str());
-  if (c.ledgers().sync_for_prefix(prefix) != nullptr) {
-    return luaL_error(L, "sync: prefix '%s' is already used by another ledger", prefix.c_str());
+  if (lanes < 1 || lanes > static_cast<lua_Integer>(SyncLink::kMaxLanes)) return luaL_error(L, "sync: lanes must be 1..9");
+  std::size_t longest = prefix.size() + (lanes > 1 ? 1 : 0);
+  if (prefix.empty() || longest > 16) {
+    return luaL_error(L, "sync: prefix '%s' must be 1-16 characters (15 with lanes)", prefix.c_str());
   }
-  auto result = c.host().network().register_prefix(c.id(), prefix);
-  if (result != RegisterPrefixResult::Success && result != RegisterPrefixResult::DuplicatePrefix) {
-    return luaL_error(L, "sync: cannot register prefix '%s' (result %d)", prefix.c_str(), static_cast<int>(result));
+  auto link = make_client_sync(c, *binding, prefix, protocol, static_cast<std::size_t>(lanes));
+  for (const std::string& p : link->prefixes()) {
+    if (c.ledgers().sync_for_prefix(p) != nullptr) {
+      return luaL_error(L, "sync: prefix '%s' is already used by another ledger", p.c_str());
+    }
+    auto result = c.host().network().register_prefix(c.id(), p);
+    if (result != RegisterPrefixResult::Success && result != RegisterPrefixResult::DuplicatePrefix) {
+      return luaL_error(L, "sync: cannot register prefix '%s' (result %d)", p.c_str(), static_cast<int>(result));
+    }
   }
-  c.ledgers().attach_sync(binding, make_client_sync(c, *binding, prefix, protocol));
+  c.ledgers().attach_sync(binding, std::move(link));
   return 0;
 }
 

@@ -11,7 +11,7 @@
 namespace tally {
 
 std::unique_ptr<SyncLink> make_client_sync(Client& client, LedgerBinding& binding, const std::string& prefix,
-                                           const std::string& protocol) {
+                                           const std::string& protocol, std::size_t lanes) {
   SyncContext context;
   context.ledger = &binding.ledger();
   context.self = client.host().network().client(client.id()).name;
@@ -27,7 +27,8 @@ std::unique_ptr<SyncLink> make_client_sync(Client& client, LedgerBinding& bindin
     throw std::invalid_argument("sync: unknown protocol '" + protocol + "' (known: tally)");
   }
   return std::make_unique<SyncLink>(std::move(endpoint), prefix, client.id(),
-                                    static_cast<std::uint16_t>(client.options().player_id ^ (client.options().player_id >> 16)));
+                                    static_cast<std::uint16_t>(client.options().player_id ^ (client.options().player_id >> 16)),
+                                    lanes);
 }
 
 namespace {

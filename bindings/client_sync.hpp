@@ -16,9 +16,9 @@ namespace tally {
 class Client;
 
 // The link for `binding` in `client` with `protocol` ("tally"; throws std::invalid_argument for
-// an unknown one).
+// an unknown one) over `lanes` prefixes (see SyncLink).
 std::unique_ptr<SyncLink> make_client_sync(Client& client, LedgerBinding& binding, const std::string& prefix,
-                                           const std::string& protocol);
+                                           const std::string& protocol, std::size_t lanes);
 
 // { state, prefix, protocol, peers = { ["Name-Realm"] = { count, fingerprint, lag, lastSeen,
 // version } }, sent = { frames, bytes }, received = { frames, bytes, dropped }, entries =

@@ -51,7 +51,7 @@ class LedgerRegistry {
   }
   SyncLink* sync_for_prefix(std::string_view prefix) const {
     for (const Open& o : open_) {
-      if (o.sync && o.sync->prefix() == prefix) return o.sync.get();
+      if (o.sync && o.sync->handles(prefix)) return o.sync.get();
     }
     return nullptr;
   }

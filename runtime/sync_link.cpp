@@ -2,6 +2,7 @@
 #include "runtime/sync_link.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace tally {
 
@@ -14,16 +15,31 @@ std::size_t frame_bytes_for(const std::string& prefix) {
 
 }  // namespace
 
+namespace {
+
+std::vector<std::string> lane_prefixes(const std::string& prefix, std::size_t lanes) {
+  if (lanes < 1 || lanes > SyncLink::kMaxLanes) throw std::invalid_argument("sync: lanes must be 1..9");
+  std::vector<std::string> out{prefix};
+  for (std::size_t i = 2; i <= lanes; ++i) out.push_back(prefix + std::to_string(i));
+  return out;
+}
+
+}  // namespace
+
 SyncLink::SyncLink(std::unique_ptr<SyncEndpoint> endpoint, std::string prefix, std::uint32_t client_id,
-                   std::uint16_t first_message_id)
+                   std::uint16_t first_message_id, std::size_t lanes)
     : endpoint_(std::move(endpoint)),
-      prefix_(std::move(prefix)),
+      prefixes_(lane_prefixes(prefix, lanes)),
       client_id_(client_id),
-      encoder_(frame_bytes_for(prefix_), first_message_id) {}
+      encoder_(frame_bytes_for(prefixes_.back()), first_message_id) {}
+
+bool SyncLink::handles(std::string_view prefix) const {
+  return std::find(prefixes_.begin(), prefixes_.end(), prefix) != prefixes_.end();
+}
 
 void SyncLink::on_frame(const std::string& sender, std::string_view text, double now) {
   ++counters_.frames_received;
-  counters_.bytes_received += prefix_.size() + text.size();
+  counters_.bytes_received += prefix().size() + text.size();
   auto result = reassembler_.receive(sender, text, now);
   if (!result || !result->ok()) return;  // a pending chunk, or a drop the reassembler counted
   ++counters_.messages_decoded;
@@ -56,13 +72,16 @@ void SyncLink::pump(AddonNetwork& network, double now) {
   endpoint_->set_backlog(queue_.size());
   endpoint_->tick(now);
   for (const OutgoingMessage& out : endpoint_->take_outgoing()) enqueue(out);
-  while (!queue_.empty() && network.allows(client_id_, prefix_, queue_.front().text.size())) {
+  while (!queue_.empty()) {
     const Frame& f = queue_.front();
-    auto result = network.send(client_id_, prefix_, f.text, f.channel, f.target);
+    auto lane = std::find_if(prefixes_.begin(), prefixes_.end(),
+                             [&](const std::string& p) { return network.allows(client_id_, p, f.text.size()); });
+    if (lane == prefixes_.end()) break;  // every lane is throttled: wait for allowance
+    auto result = network.send(client_id_, *lane, f.text, f.channel, f.target);
     if (result == SendAddonMessageResult::AddonMessageThrottle || result == SendAddonMessageResult::ChannelThrottle) break;
     if (result == SendAddonMessageResult::Success) {
       ++counters_.frames_sent;
-      counters_.bytes_sent += prefix_.size() + f.text.size();
+      counters_.bytes_sent += lane->size() + f.text.size();
     } else {
       ++counters_.send_failures;  // offline, not in a guild...: this frame is lost
     }

@@ -50,7 +50,8 @@ SyncSimulation::Member& SyncSimulation::add(const std::string& name, const SyncF
     }
   };
   std::unique_ptr<SyncEndpoint> endpoint = factory ? factory(context) : std::make_unique<TallySync>(context);
-  m.link = std::make_unique<SyncLink>(std::move(endpoint), kPrefix, m.id, static_cast<std::uint16_t>(seed * 131 + m.id));
+  m.link = std::make_unique<SyncLink>(std::move(endpoint), kPrefix, m.id, static_cast<std::uint16_t>(seed * 131 + m.id), lanes_);
+  for (const std::string& prefix : m.link->prefixes()) network_.register_prefix(m.id, prefix);
   return m;
 }
 

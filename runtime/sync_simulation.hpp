@@ -54,6 +54,8 @@ class SyncSimulation {
   std::vector<std::unique_ptr<Member>>& members() { return members_; }
   double now() const { return now_; }
   void set_step(double seconds) { step_ = seconds; }
+  // Prefixes per client link for clients added from now on (see SyncLink); default 3.
+  void set_lanes(std::size_t lanes) { lanes_ = lanes; }
   // Whether a received entry is committed (entry, sender); empty: all are.
   void set_accept(std::function<bool(const Entry&, const std::string&)> accept) { accept_ = std::move(accept); }
 
@@ -65,6 +67,7 @@ class SyncSimulation {
   std::function<bool(const Entry&, const std::string&)> accept_;
   double now_ = 0;
   double step_ = 0.05;
+  std::size_t lanes_ = 3;
 };
 
 }  // namespace tally

@@ -373,11 +373,13 @@ function Tally.NewLedger(options)
   private[object] = p
   ledgers[#ledgers + 1] = object
   if options.sync then
-    -- sync = true, or { prefix = "...", protocol = "tally" }: the prefix defaults to the name.
+    -- sync = true, or { prefix = "...", protocol = "tally", lanes = 3 }: the prefix defaults
+    -- to the name.
     local sync = type(options.sync) == "table" and options.sync or {}
-    local prefix = sync.prefix or ("T:" .. options.name):sub(1, 16)
+    local lanes = sync.lanes or 3
+    local prefix = sync.prefix or ("T:" .. options.name):sub(1, lanes > 1 and 15 or 16)
     if type(prefix) ~= "string" then error("Tally.NewLedger: sync.prefix must be a string", 2) end
-    host.ledger_sync(binding, prefix, sync.protocol or "tally")
+    host.ledger_sync(binding, prefix, sync.protocol or "tally", lanes)
   end
   return object
 end
