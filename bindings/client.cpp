@@ -322,6 +322,13 @@ void Client::install_game_api() {
   lua_pushcfunction(L, luaopen_ffi);
   lua_call(L, 0, 1);
   if (lua_pcall(L, 3, 0, 0) != 0) throw std::runtime_error("ledger_api.lua: " + pop_error(L));
+  // model_api.lua (commands, queries, reports, repositories, sagas) gets (host, internal).
+  if (luaL_loadbuffer(L, kModelApiLua, kModelApiLuaSize, "=[tally model_api.lua]") != 0) {
+    throw std::runtime_error("model_api.lua: " + pop_error(L));
+  }
+  lua_pushvalue(L, -3);
+  lua_pushvalue(L, -3);
+  if (lua_pcall(L, 2, 0, 0) != 0) throw std::runtime_error("model_api.lua: " + pop_error(L));
   internal_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
   lua_pop(L, 1);  // the host table
   lock_down(L);

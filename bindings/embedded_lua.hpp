@@ -9,5 +9,7 @@ extern const char kGameApiLua[];
 extern const std::size_t kGameApiLuaSize;
 extern const char kLedgerApiLua[];
 extern const std::size_t kLedgerApiLuaSize;
+extern const char kModelApiLua[];
+extern const std::size_t kModelApiLuaSize;
 
 }  // namespace tally
