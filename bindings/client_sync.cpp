@@ -6,6 +6,7 @@
 
 #include "bindings/client.hpp"
 #include "bindings/host.hpp"
+#include "runtime/sync_reference.hpp"
 #include "runtime/sync_tally.hpp"
 
 namespace tally {
@@ -23,8 +24,10 @@ std::unique_ptr<SyncLink> make_client_sync(Client& client, LedgerBinding& bindin
   std::unique_ptr<SyncEndpoint> endpoint;
   if (protocol == "tally") {
     endpoint = std::make_unique<TallySync>(std::move(context));
+  } else if (protocol == "reference") {
+    endpoint = std::make_unique<ReferenceSync>(std::move(context));
   } else {
-    throw std::invalid_argument("sync: unknown protocol '" + protocol + "' (known: tally)");
+    throw std::invalid_argument("sync: unknown protocol '" + protocol + "' (known: tally, reference)");
   }
   return std::make_unique<SyncLink>(std::move(endpoint), prefix, client.id(),
                                     static_cast<std::uint16_t>(client.options().player_id ^ (client.options().player_id >> 16)),

@@ -15,7 +15,7 @@ namespace tally {
 
 class Client;
 
-// The link for `binding` in `client` with `protocol` ("tally"; throws std::invalid_argument for
+// The link for `binding` in `client` with `protocol` ("tally" or "reference"; throws std::invalid_argument for
 // an unknown one) over `lanes` prefixes (see SyncLink).
 std::unique_ptr<SyncLink> make_client_sync(Client& client, LedgerBinding& binding, const std::string& prefix,
                                            const std::string& protocol, std::size_t lanes);

@@ -28,6 +28,8 @@ commands:
                                    insert, merge, journal and memory figures
   bench replay [--entries N] [--runs R] [--seed S] [--json FILE]
                                    replay speed, catch-up at 60 FPS, late-insert cost
+  bench sync [--sizes 10000,50000] [--missing 1,10,100] [--runs R] [--seed S] [--json FILE]
+                                   sync protocols: bytes, messages and time to repair or confirm
 )";
 
 }  // namespace
@@ -51,7 +53,10 @@ int main(int argc, char** argv) {
       if (!rest.empty() && rest[0] == "replay") {
         return tally::cli::bench_replay({rest.begin() + 1, rest.end()});
       }
-      throw tally::cli::UsageError("bench needs a suite: ledger or replay");
+      if (!rest.empty() && rest[0] == "sync") {
+        return tally::cli::bench_sync({rest.begin() + 1, rest.end()});
+      }
+      throw tally::cli::UsageError("bench needs a suite: ledger, replay or sync");
     }
     throw tally::cli::UsageError("unknown command '" + command + "'");
   } catch (const tally::cli::UsageError& e) {

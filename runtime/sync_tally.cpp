@@ -72,7 +72,10 @@ std::vector<RangeItem> TallySync::split(std::size_t from, std::size_t to, const 
     items.push_back({upper, ids(from, to)});
     return items;
   }
-  std::size_t parts = std::min(config_.buckets, n);
+  // No more pieces than it takes to bring each under the id-list size: a range just over it
+  // splits in two, not into `buckets` tiny ranges.
+  std::size_t parts = std::min(config_.buckets, (n + config_.id_list_max - 1) / config_.id_list_max);
+  parts = std::max<std::size_t>(parts, 2);
   for (std::size_t k = 0; k < parts; ++k) {
     std::size_t s = from + n * k / parts;
     std::size_t e = from + n * (k + 1) / parts;
@@ -92,6 +95,10 @@ Ranges TallySync::opening(std::uint32_t session) const {
 
 TallySync::Reply TallySync::reconcile(const Ranges& in) const {
   Reply out;
+  // Rough wire bytes of the reply so far: past the budget, differing ranges go back whole (our
+  // fingerprint) for the other side to split, so no reply outgrows a receiver's buffers and
+  // each round stays quick to send.
+  std::size_t bytes = 0;
   std::size_t p0 = ledger().lower_bound(in.lower);
   for (const RangeItem& item : in.items) {
     std::size_t p1 = item.upper ? ledger().lower_bound(*item.upper) : ledger().size();
@@ -100,8 +107,15 @@ TallySync::Reply TallySync::reconcile(const Ranges& in) const {
       Fingerprint mine = ledger().fingerprint(p0, p1);
       if (mine.count == f->count && mine.sum == f->fingerprint) {
         out.items.push_back({item.upper, RangeSkip{}});
+      } else if (bytes >= config_.max_reply_bytes) {
+        out.items.push_back({item.upper, RangeFingerprint{static_cast<std::uint32_t>(mine.count), mine.sum}});
+        bytes += kFingerprintItemBytes;
       } else {
-        for (RangeItem& sub : split(p0, p1, item.upper)) out.items.push_back(std::move(sub));
+        for (RangeItem& sub : split(p0, p1, item.upper)) {
+          const auto* ids = std::get_if<RangeIds>(&sub.content);
+          bytes += ids ? kIdBytes * ids->ids.size() + 8 : kFingerprintItemBytes;
+          out.items.push_back(std::move(sub));
+        }
       }
     } else if (const auto* theirs = std::get_if<RangeIds>(&item.content)) {
       // Walk both sorted lists: what only we hold (or hold with other content) goes to them;

@@ -39,13 +39,14 @@ struct TallySyncConfig {
   double peer_advert_min_interval = 2; // a peer's adverts faster than this are ignored
   double push_delay = 0.5;             // new local entries wait this long to travel together
   double backoff_max = 2;              // randomized backoff before answering or pushing
-  double claim_timeout = 10;           // a claimer silent this long is bypassed
+  double claim_timeout = 20;           // a claimer silent this long is bypassed
   double session_timeout = 30;         // a reconciliation quiet this long is over
   double serving_quiet = 6;            // after another peer served entries, wait this long
   double behind_wait = 8;              // a peer ahead by appends gets this long to push
   std::size_t buckets = 16;
   std::size_t id_list_max = 32;
   std::size_t max_push_entries = 4000;   // per push; the peer's next advert asks for the rest
+  std::size_t max_reply_bytes = 2000;    // a Ranges reply splits ranges until about this size
   std::size_t max_backlog_frames = 64;   // no new answers while the transport holds more
 };
 
@@ -66,6 +67,8 @@ class TallySync : public SyncEndpoint {
     bool open() const;  // some range still needs another round
   };
   Reply reconcile(const Ranges& ranges) const;
+  static constexpr std::size_t kFingerprintItemBytes = 16;  // bound + count + sum, roughly
+  static constexpr std::size_t kIdBytes = 10;               // key delta + content tag, roughly
   // The opening message of a reconciliation over the whole ledger.
   Ranges opening(std::uint32_t session) const;
 
