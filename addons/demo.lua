@@ -3,19 +3,26 @@
 local officer = tally.clients()[1]
 local function say(text) officer:slash(text) end
 
-say("/dkp award Dagna 25 boss kill")
-say("/dkp award Eowald 25 boss kill")
-say("/dkp award Fenwyn 10 on time")
+say("/dkp roster import")                          -- the guild roster seeds the DKP roster
+say("/dkp roster add Dagna ROGUE")
+say("/dkp roster add Eowald WARRIOR")
+say("/dkp roster add Fenwyn HUNTER")
+say("/dkp alt Fenbank Fenwyn")                     -- an alt: its points live on Fenwyn
+say("/dkp award Dagna,Eowald 25 boss_kill Ragnaros")
+say("/dkp award Fenbank 10 on_time")
 tally.advance(60)
-say("/dkp spend Dagna 15 Thunderfury")
-say("/dkp award Eowald 500 oops")         -- a typo the officer undoes next
+say("/dkp auction open 19019 Thunderfury min=10 cap=60 sealed boss=Ragnaros")
+say("/dkp bidfor Dagna 15")                        -- bids called out in raid chat
+say("/dkp bidfor Eowald 15")                       -- a tie: Dagna bid first, same points
+say("/dkp auction close 1")
+say("/dkp award Eowald 500 manual oops")           -- a typo the officer undoes next
 tally.advance(1)
-local mistake = officer:log()[#officer:log()]:match("recorded (%S+)")
-say("/dkp undo " .. mistake)
+say("/dkp undo last")
 say("/dkp decay 10")
 tally.advance(1)
 say("/dkp standings")
 say("/dkp history Dagna")
+say("/dkp export standings csv")
 officer:logout()                         -- SavedVariables and the journal are written
 officer:login()                          -- a new session replays the journal
 tally.advance(1)

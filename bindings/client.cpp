@@ -18,11 +18,34 @@
 #include "bindings/embedded_lua.hpp"
 #include "bindings/host.hpp"
 #include "bindings/lua_values.hpp"
+#include "bindings/profiler.hpp"
 #include "bindings/client_sync.hpp"
 #include "bindings/roster.hpp"
 #include "bindings/sandbox.hpp"
 #include "bindings/wrap_ledger.hpp"
 #include "runtime/atomic_file.hpp"
+
+// The FFI entry points of profiling, called by game_api.lua around each call into addon code
+// (an FFI call stays in compiled traces, where a lua_CFunction call would break them).
+// enter returns the depth to hand to leave, 0 when it failed; leave(0) does nothing.
+extern "C" int tally_profile_enter(void* profiler, int owner, int work, const char* label,
+                                   std::size_t len) {
+  using tally::AddonProfiler, tally::AddonWork;
+  try {
+    auto kind = static_cast<std::size_t>(work) < tally::kAddonWorkKinds ? static_cast<AddonWork>(work)
+                                                                        : AddonWork::Callback;
+    std::string_view text = label != nullptr ? std::string_view(label, len) : std::string_view();
+    return static_cast<int>(static_cast<AddonProfiler*>(profiler)->enter(
+        static_cast<AddonProfiler::Owner>(owner), kind, text, AddonProfiler::Clock::now()));
+  } catch (...) {
+    return 0;  // an FFI call must not throw; this call goes unmeasured
+  }
+}
+
+extern "C" void tally_profile_leave(void* profiler, int depth) {
+  static_cast<tally::AddonProfiler*>(profiler)->leave(static_cast<std::size_t>(depth),
+                                                       tally::AddonProfiler::Clock::now());
+}
 
 namespace tally {
 
@@ -206,6 +229,75 @@ int host_ledger_sync_status(lua_State* L) {
   return 1;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Profiling (bindings/profiler.hpp): game_api.lua reports each call into addon code; addons read
+// the figures through C_AddOnProfiler and GetAddOnCPUUsage.
+
+AddonProfiler& profiler_of(lua_State* L) { return client_of(L).profiler(); }
+
+// host.function_owner(fn) -> the owner id of the addon whose file defined fn (0: none)
+int host_function_owner(lua_State* L) {
+  luaL_checktype(L, 1, LUA_TFUNCTION);
+  lua_Debug ar;
+  lua_pushvalue(L, 1);
+  lua_getinfo(L, ">S", &ar);
+  lua_pushinteger(L, profiler_of(L).owner_of_chunk(ar.source));
+  return 1;
+}
+
+// host.caller_owner() -> the owner id of the innermost addon function on the stack (0: none)
+int host_caller_owner(lua_State* L) {
+  lua_Debug ar;
+  for (int level = 1; lua_getstack(L, level, &ar) != 0; ++level) {
+    lua_getinfo(L, "S", &ar);
+    AddonProfiler::Owner owner = profiler_of(L).owner_of_chunk(ar.source);
+    if (owner != AddonProfiler::kUnattributed) {
+      lua_pushinteger(L, owner);
+      return 1;
+    }
+  }
+  lua_pushinteger(L, AddonProfiler::kUnattributed);
+  return 1;
+}
+
+// host.profile_metric(addonName | nil, metric) -> the metric (0 for an addon not loaded)
+int host_profile_metric(lua_State* L) {
+  auto metric = static_cast<ProfilerMetric>(luaL_checkinteger(L, 2));
+  AddonProfiler& profiler = profiler_of(L);
+  if (lua_isnil(L, 1)) {
+    lua_pushnumber(L, profiler.metric(std::nullopt, metric));
+  } else {
+    auto owner = profiler.find(luaL_checkstring(L, 1));
+    lua_pushnumber(L, owner ? profiler.metric(*owner, metric) : 0.0);
+  }
+  return 1;
+}
+
+// host.cpu_usage(addonName) -> ms as of the last update_cpu_usage() (0: an addon not loaded)
+int host_cpu_usage(lua_State* L) {
+  AddonProfiler& profiler = profiler_of(L);
+  auto owner = profiler.find(luaL_checkstring(L, 1));
+  lua_pushnumber(L, owner ? profiler.cpu_usage(*owner) : 0.0);
+  return 1;
+}
+
+int host_update_cpu_usage(lua_State* L) {
+  profiler_of(L).update_cpu_usage(AddonProfiler::Clock::now());
+  return 0;
+}
+
+int host_reset_cpu_usage(lua_State* L) {
+  profiler_of(L).reset_cpu_usage();
+  return 0;
+}
+
+// host.clock_ms() -> ms on the monotonic wall clock (debugprofilestop)
+int host_clock_ms(lua_State* L) {
+  auto now = AddonProfiler::Clock::now().time_since_epoch();
+  lua_pushnumber(L, std::chrono::duration<double, std::milli>(now).count());
+  return 1;
+}
+
 void set_function(lua_State* L, Client* client, const char* name, lua_CFunction fn) {
   lua_pushlightuserdata(L, client);
   lua_pushcclosure(L, fn, 1);
@@ -270,6 +362,10 @@ void Client::install_game_api() {
   lua_call(L, 1, 0);
   lua_pop(L, 1);
 
+  // The FFI module, opened once (each luaopen_ffi starts a new C type state), stays at the
+  // bottom of this stack: game_api.lua and ledger_api.lua get it, nothing else does.
+  lua_pushcfunction(L, luaopen_ffi);
+  lua_call(L, 0, 1);
   if (luaL_loadbuffer(L, kGameApiLua, kGameApiLuaSize, "=[tally game_api.lua]") != 0) {
     throw std::runtime_error("game_api.lua: " + pop_error(L));
   }
@@ -293,6 +389,27 @@ void Client::install_game_api() {
   set_function(L, this, "roster_version", host_roster_version);
   set_function(L, this, "ledger_sync", guarded<host_ledger_sync>);
   set_function(L, this, "ledger_sync_status", guarded<host_ledger_sync_status>);
+  if (options_.profile_addons) {  // absent: game_api.lua skips the accounting
+    lua_pushlightuserdata(L, &profiler_);
+    lua_setfield(L, -2, "profiler");
+    lua_pushlightuserdata(L, reinterpret_cast<void*>(&tally_profile_enter));
+    lua_setfield(L, -2, "profile_enter");
+    lua_pushlightuserdata(L, reinterpret_cast<void*>(&tally_profile_leave));
+    lua_setfield(L, -2, "profile_leave");
+  }
+  set_function(L, this, "function_owner", host_function_owner);
+  set_function(L, this, "caller_owner", host_caller_owner);
+  set_function(L, this, "profile_metric", guarded<host_profile_metric>);
+  set_function(L, this, "cpu_usage", host_cpu_usage);
+  set_function(L, this, "update_cpu_usage", host_update_cpu_usage);
+  set_function(L, this, "reset_cpu_usage", host_reset_cpu_usage);
+  set_function(L, this, "clock_ms", host_clock_ms);
+  lua_createtable(L, 0, static_cast<int>(kAddonWorkKinds));
+  for (std::size_t work = 0; work < kAddonWorkKinds; ++work) {
+    lua_pushinteger(L, static_cast<lua_Integer>(work));
+    lua_setfield(L, -2, std::string(work_name(static_cast<AddonWork>(work))).c_str());
+  }
+  lua_setfield(L, -2, "profile_work");
   lua_pushnumber(L, options_.player_id);
   lua_setfield(L, -2, "player_id");
   set_string(L, "player_name", options_.name);
@@ -312,15 +429,15 @@ void Client::install_game_api() {
   lua_setfield(L, -2, "guild_ranks");
   lua_pushvalue(L, -1);
   lua_insert(L, -3);  // keep the host table for ledger_api.lua
-  if (lua_pcall(L, 1, 1, 0) != 0) throw std::runtime_error("game_api.lua: " + pop_error(L));
+  lua_pushvalue(L, -4);  // ffi
+  if (lua_pcall(L, 2, 1, 0) != 0) throw std::runtime_error("game_api.lua: " + pop_error(L));
   // ledger_api.lua gets (host, internal, ffi); ffi goes nowhere else.
   if (luaL_loadbuffer(L, kLedgerApiLua, kLedgerApiLuaSize, "=[tally ledger_api.lua]") != 0) {
     throw std::runtime_error("ledger_api.lua: " + pop_error(L));
   }
   lua_pushvalue(L, -3);
   lua_pushvalue(L, -3);
-  lua_pushcfunction(L, luaopen_ffi);
-  lua_call(L, 0, 1);
+  lua_pushvalue(L, -6);  // ffi
   if (lua_pcall(L, 3, 0, 0) != 0) throw std::runtime_error("ledger_api.lua: " + pop_error(L));
   // model_api.lua (commands, queries, reports, repositories, sagas) gets (host, internal).
   if (luaL_loadbuffer(L, kModelApiLua, kModelApiLuaSize, "=[tally model_api.lua]") != 0) {
@@ -330,7 +447,7 @@ void Client::install_game_api() {
   lua_pushvalue(L, -3);
   if (lua_pcall(L, 2, 0, 0) != 0) throw std::runtime_error("model_api.lua: " + pop_error(L));
   internal_ref_ = luaL_ref(L, LUA_REGISTRYINDEX);
-  lua_pop(L, 1);  // the host table
+  lua_pop(L, 2);  // the host table and ffi
   lock_down(L);
 }
 
@@ -363,8 +480,10 @@ bool Client::protect(const std::function<void(lua_State*)>& body) {
   auto limit = std::chrono::duration_cast<RunawayGuard::Clock::duration>(
       std::chrono::duration<double>(options_.script_time_limit));
   guard_.arm(RunawayGuard::Clock::now() + limit);
+  std::size_t profiled = profiler_.depth();
   bool ok = lua_cpcall(L, run_protected_body, &call) == 0;
   std::string message;
+  profiler_.unwind_to(profiled);  // calls an error left open
   if (!ok) {
     message = pop_error(L);
     lua_settop(L, top);
@@ -433,6 +552,7 @@ bool Client::run_script(std::string_view code, const std::string& chunk_name) {
 
 void Client::load_addon(const AddonInfo& addon) {
   const std::string table_key = "tally.addon." + addon.name;
+  profiler_.add_addon(addon.name);
   protect([&](lua_State* L) {
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, table_key.c_str());
@@ -474,10 +594,12 @@ void Client::login() {
   logged_in_ = true;
   fire_event("PLAYER_LOGIN");
   fire_event("PLAYER_ENTERING_WORLD", {true, false});
+  profiler_.end_loading();
 }
 
 void Client::logout() {
   if (!logged_in_) return;
+  profiler_.begin_loading();
   fire_event("PLAYER_LOGOUT");
   for (const AddonInfo& addon : catalog_.addons) {
     if (std::find(loaded_.begin(), loaded_.end(), addon.name) != loaded_.end()) save_saved_variables(addon);
@@ -489,7 +611,13 @@ void Client::logout() {
 
 void Client::tick(double now, double elapsed) {
   for (auto& open : ledgers_.open()) {
-    if (open.sync) open.sync->pump(host_.network(), now);
+    if (!open.sync) continue;
+    auto started = AddonProfiler::Clock::now();
+    open.sync->pump(host_.network(), now);
+    if (profiler_.tracing()) {
+      profiler_.record_host_work("sync pump " + open.binding->name(), started,
+                                 AddonProfiler::Clock::now());
+    }
   }
   protect([&](lua_State* L) {
     lua_pushnumber(L, now);
@@ -511,6 +639,15 @@ void Client::tick(double now, double elapsed) {
   }
 }
 
+void Client::end_frame(AddonProfiler::Clock::time_point started, AddonProfiler::Clock::time_point ended,
+                       double delivery_ms) {
+  double ms = std::chrono::duration<double, std::milli>(ended - started).count() + delivery_ms;
+  ++frame_stats_.frames;
+  frame_stats_.total_ms += ms;
+  frame_stats_.max_ms = std::max(frame_stats_.max_ms, ms);
+  profiler_.end_frame(started, ended, ms);
+}
+
 bool Client::authorize_send(const std::string& ledger, const Entry& entry) {
   bool allowed = false;
   protect([&](lua_State* L) {
@@ -524,6 +661,7 @@ bool Client::authorize_send(const std::string& ledger, const Entry& entry) {
 }
 
 void Client::fire_event(std::string_view event, const std::vector<EventArg>& args) {
+  if (event == "ENCOUNTER_START") profiler_.begin_encounter();
   protect([&](lua_State* L) {
     lua_pushlstring(L, event.data(), event.size());
     for (const EventArg& arg : args) {
@@ -540,6 +678,7 @@ void Client::fire_event(std::string_view event, const std::vector<EventArg>& arg
     }
     call_internal(L, "dispatch_event", static_cast<int>(args.size()) + 1, 0);
   });
+  if (event == "ENCOUNTER_END") profiler_.end_encounter();
 }
 
 Client::Evaluation Client::evaluate(std::string_view code) {

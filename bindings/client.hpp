@@ -15,6 +15,7 @@
 #include "bindings/ledger_registry.hpp"
 #include "bindings/lua_instrument.hpp"
 #include "bindings/lua_state.hpp"
+#include "bindings/profiler.hpp"
 #include "runtime/saved_variables.hpp"
 #include "runtime/addon_catalog.hpp"
 
@@ -35,6 +36,7 @@ struct ClientOptions {
   int level = 60;
   std::size_t memory_limit = 256u << 20;
   double script_time_limit = 0.5;    // seconds one call into addon code may run ("script ran too long")
+  bool profile_addons = true;         // per-addon time accounts (C_AddOnProfiler, tally profile)
   std::filesystem::path saved_variables_dir;  // empty: SavedVariables are neither read nor written
 };
 
@@ -91,18 +93,20 @@ class Client {
   // Runs a slash command as if typed into the chat box; false when no addon took it.
   bool run_slash_command(std::string_view text);
 
-  // Wall time of this client's frames (sync, timers, replay, OnUpdate), measured by the host.
+  // Wall time of this client's frames (the addon messages delivered to it, sync, timers,
+  // replay, OnUpdate), measured by the host.
   struct FrameStats {
     std::uint64_t frames = 0;
     double total_ms = 0;
     double max_ms = 0;
   };
   const FrameStats& frame_stats() const { return frame_stats_; }
-  void record_frame(double ms) {
-    ++frame_stats_.frames;
-    frame_stats_.total_ms += ms;
-    frame_stats_.max_ms = std::max(frame_stats_.max_ms, ms);
-  }
+  // The host ran tick() from `started` to `ended`, after `delivery_ms` delivering messages.
+  void end_frame(AddonProfiler::Clock::time_point started, AddonProfiler::Clock::time_point ended, double delivery_ms);
+
+  // Time in each addon's code, per frame (bindings/profiler.hpp). Kept across logins.
+  const AddonProfiler& profiler() const { return profiler_; }
+  AddonProfiler& profiler() { return profiler_; }
 
   // The ledgers the client's addons opened (valid until the next logout).
   LedgerRegistry& ledgers() { return ledgers_; }
@@ -142,6 +146,7 @@ class Client {
   bool logged_in_ = false;
   bool logged_out_ = false;  // a later login starts a new session
   FrameStats frame_stats_;
+  AddonProfiler profiler_;
 };
 
 }  // namespace tally

@@ -58,21 +58,28 @@ void Host::tick(double dt) {
   if (!(dt >= 0) || !std::isfinite(dt)) throw std::invalid_argument("tick: dt must be a finite number >= 0");
   now_ += dt;
   fault_schedule_.apply(network_, now_);
+  using Clock = AddonProfiler::Clock;
+  std::vector<double> delivery_ms(clients_.size(), 0.0);  // part of each receiver's frame
   for (const Delivery& d : network_.collect(now_)) {
     Client& receiver = *clients_[d.receiver - 1];
     if (!receiver.logged_in()) continue;
+    auto started = Clock::now();
     // A synced ledger's prefix is reserved for it: its frames go to the sync link, not to addons.
     if (SyncLink* sync = receiver.ledgers().sync_for_prefix(d.prefix)) {
       sync->on_frame(d.sender_name, d.text, now_);
-      continue;
+      receiver.profiler().record_host_work("sync receive", started, Clock::now());
+    } else {
+      receiver.fire_event("CHAT_MSG_ADDON", {d.prefix, d.text, d.channel, d.sender_name, d.target});
     }
-    receiver.fire_event("CHAT_MSG_ADDON", {d.prefix, d.text, d.channel, d.sender_name, d.target});
+    std::chrono::duration<double, std::milli> spent = Clock::now() - started;
+    delivery_ms[d.receiver - 1] += spent.count();
   }
-  for (auto& c : clients_) {
-    if (!c->logged_in()) continue;
-    auto started = std::chrono::steady_clock::now();
-    c->tick(now_, dt);
-    c->record_frame(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+  for (std::size_t i = 0; i < clients_.size(); ++i) {
+    Client& c = *clients_[i];
+    if (!c.logged_in()) continue;
+    auto started = Clock::now();
+    c.tick(now_, dt);
+    c.end_frame(started, Clock::now(), delivery_ms[i]);
   }
   if (tick_observer_) tick_observer_(*this);
 }

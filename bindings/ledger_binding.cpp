@@ -1,9 +1,7 @@
 // One addon ledger behind its Lua API: inserts, ignores, time travel and decoded replay batches.
 #include "bindings/ledger_binding.hpp"
 
-#include <xxhash.h>
-
-#include <bit>
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 
@@ -79,12 +77,11 @@ InsertResult LedgerBinding::insert(const Entry& entry) {
         ignores_[*key].push_back(entry.key);
         // The target's mutator must now be skipped (or run again), and when the target is
         // itself an ignore, so must its target's: replay from the earliest of them.
-        std::size_t at = earliest_affected(*key);
-        if (at < applied_) rewind_ = std::min(rewind_.value_or(at), at);
+        note_change(earliest_affected(*key));
       }
     }
   }
-  if (changed) note_change(result);
+  if (changed) note_change(result.position);
   return result;
 }
 
@@ -168,8 +165,8 @@ std::size_t LedgerBinding::earliest_affected(const EntryKey& key) const {
   return earliest;
 }
 
-void LedgerBinding::note_change(const InsertResult& result) {
-  if (result.position < applied_) rewind_ = std::min(rewind_.value_or(result.position), result.position);
+void LedgerBinding::note_change(std::size_t position) {
+  if (position < applied_) rewind_ = std::min(rewind_.value_or(position), position);
 }
 
 std::optional<std::uint8_t> LedgerBinding::next_counter(std::uint32_t timestamp, std::uint32_t creator) const {
@@ -198,8 +195,22 @@ std::optional<std::size_t> LedgerBinding::take_rewind() {
   return r;
 }
 
+std::size_t LedgerBinding::newest_checkpoint() const {
+  return checkpoints_.size() > 0 ? checkpoints_.positions().back() : 0;
+}
+
+std::size_t LedgerBinding::checkpoint_spacing() const {
+  std::size_t remaining = target() > applied_ ? target() - applied_ : 0;
+  return std::max(checkpoints_.config().every_events, remaining / kFarCheckpointDivisor);
+}
+
 bool LedgerBinding::checkpoint_due(double replay_ms_since_last) const {
-  return checkpoints_.should_checkpoint(applied_, replay_ms_since_last);
+  if (!checkpoints_.should_checkpoint(applied_, replay_ms_since_last)) return false;
+  // The policy counts every_events; far from the target the spacing is wider.
+  const CheckpointConfig& config = checkpoints_.config();
+  bool by_time = config.every_ms > 0 && replay_ms_since_last >= config.every_ms;
+  bool by_count = config.every_events > 0 && applied_ - newest_checkpoint() >= checkpoint_spacing();
+  return by_time || by_count;
 }
 
 std::vector<std::size_t> LedgerBinding::configure_checkpoints(CheckpointConfig config) {
@@ -209,10 +220,9 @@ std::vector<std::size_t> LedgerBinding::configure_checkpoints(CheckpointConfig c
 }
 
 std::size_t LedgerBinding::events_to_checkpoint() const {
-  std::size_t every = checkpoints_.config().every_events;
-  if (every == 0) return SIZE_MAX;
-  std::size_t newest = checkpoints_.size() > 0 ? checkpoints_.positions().back() : 0;
-  return newest + every > applied_ ? newest + every - applied_ : 1;
+  if (checkpoints_.config().every_events == 0) return SIZE_MAX;
+  std::size_t due_at = newest_checkpoint() + checkpoint_spacing();
+  return due_at > applied_ ? due_at - applied_ : 1;
 }
 
 std::vector<std::size_t> LedgerBinding::take_checkpoint(double cost_ms) {
@@ -230,7 +240,7 @@ std::pair<std::size_t, std::vector<std::size_t>> LedgerBinding::rewind(std::size
   std::size_t from = checkpoints_.nearest_at_or_before(position).value_or(0);
   metrics_.record_rewind(applied_ > from ? applied_ - from : 0);
   applied_ = from;
-  state_hash_ = from == 0 ? Adler32{} : checkpoint_hashes_.at(from);
+  state_hash_ = from == 0 ? ReplayHash{} : checkpoint_hashes_.at(from);
   rewind_.reset();
   return {from, std::move(dropped)};
 }
@@ -251,117 +261,70 @@ bool LedgerBinding::is_ignored(const EntryKey& key) const {
   return false;
 }
 
-std::size_t LedgerBinding::TextHash::operator()(std::string_view s) const {
-  return static_cast<std::size_t>(XXH3_64bits(s.data(), s.size()));
-}
-
-std::uint32_t LedgerBinding::intern(std::string_view text) {
-  if (auto it = strings_.find(text); it != strings_.end()) return it->second;
-  auto id = static_cast<std::uint32_t>(strings_.size() + 1);
-  strings_.emplace(std::string(text), id);
-  new_strings_.emplace_back(text);
-  return id;
-}
-
-std::uint16_t LedgerBinding::decode_into(std::uint16_t type_id, std::span<const std::uint8_t> payload,
-                                         double* values) {
-  // The payload was validated when it entered the ledger: read it without checks.
-  const std::uint8_t* p = payload.data();
-  std::uint8_t count = *p++;
-  signature_.assign(reinterpret_cast<const char*>(&type_id), sizeof type_id);
-  for (std::uint8_t f = 0; f < count; ++f) {
-    std::uint8_t name_len = *p++;
-    signature_.append(reinterpret_cast<const char*>(p - 1), name_len + 1u);
-    p += name_len;
-    auto kind = static_cast<ValueKind>(*p++);
-    signature_.push_back(static_cast<char>(kind));
-    switch (kind) {
-      case ValueKind::Boolean: values[f] = *p++; break;
-      case ValueKind::Integer: {
-        std::uint64_t raw = 0;
-        for (int shift = 0;; shift += 7) {
-          std::uint8_t b = *p++;
-          raw |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-          if ((b & 0x80) == 0) break;
-        }
-        values[f] = static_cast<double>(static_cast<std::int64_t>(raw >> 1) ^ -static_cast<std::int64_t>(raw & 1));
-        break;
-      }
-      case ValueKind::Number: {
-        std::uint64_t bits = 0;
-        for (int i = 7; i >= 0; --i) bits = (bits << 8) | p[i];
-        p += 8;
-        values[f] = std::bit_cast<double>(bits);
-        break;
-      }
-      case ValueKind::String: {
-        std::uint64_t len = 0;
-        for (int shift = 0;; shift += 7) {
-          std::uint8_t b = *p++;
-          len |= static_cast<std::uint64_t>(b & 0x7f) << shift;
-          if ((b & 0x80) == 0) break;
-        }
-        values[f] = intern({reinterpret_cast<const char*>(p), static_cast<std::size_t>(len)});
-        p += len;
-        break;
-      }
-    }
+std::size_t LedgerBinding::fetch(std::size_t max, ReplayBatch* batch) {
+  fetched_ = 0;
+  std::size_t end = std::min({target(), applied_ + max, applied_ + kBatchEntries});
+  if (end <= applied_) return 0;
+  if (!batch_records_) {
+    batch_records_ = std::make_unique_for_overwrite<ReplayRecord[]>(kBatchEntries);
+    batch_values_ = std::make_unique_for_overwrite<double[]>(kBatchValues);
   }
-  if (auto it = shape_ids_.find(std::string_view(signature_)); it != shape_ids_.end()) return it->second;
-  auto id = static_cast<std::uint16_t>(shape_ids_.size() + 1);
-  shape_ids_.emplace(signature_, id);
-  ReplayShape shape{type_id, {}, {}};
-  Payload decoded = decode_payload(payload);
-  for (const auto& [name, value] : decoded.fields()) {
-    shape.fields.push_back(name);
-    shape.kinds.push_back(kind_of(value));
-  }
-  new_shapes_.emplace_back(id, std::move(shape));
-  return id;
-}
-
-std::size_t LedgerBinding::fetch(std::size_t max, ReplayRecord* records, double* values, std::size_t value_capacity) {
-  std::size_t end = std::min(target(), applied_ + max);
+  const Ledger& l = ledger();
+  // Entries of the ignore type never reach a mutator: they are not decoded.
+  const std::uint16_t ignore_type = l.types().find(kIgnoreType).value_or(0xffff);
+  // Ignore targets, walked in step with the entries (both in key order): an entry costs one
+  // comparison unless it is a target.
+  auto target = ignores_.lower_bound(l.at(applied_).key());
   std::size_t count = 0;
   std::size_t used = 0;
-  fetched_keys_.clear();
-  const bool any_ignores = !ignores_.empty();
-  ledger().for_each(applied_, end, [&](std::size_t, const EntryView& e) {
-    if (used + kMaxFields > value_capacity) return false;
-    EntryKey key = e.key();
-    ReplayRecord& r = records[count++];
-    r.timestamp = key.timestamp;
-    r.creator = key.creator;
-    r.realm = key.realm;
-    r.counter = key.counter;
-    r.ignored = any_ignores && is_ignored(key) ? 1 : 0;
-    r.type_id = e.type_id();
-    r.first_value = static_cast<std::uint32_t>(used);
-    auto bytes = e.payload_bytes();
-    r.shape_id = decode_into(e.type_id(), bytes, values + used);
-    used += bytes[0];
-    fetched_keys_.push_back(key);
-    return true;
-  });
+  // The state hash as it will be once the whole batch is applied, computed while the keys are
+  // at hand (batches are far below ReplayHash::kMaxUnreduced).
+  static_assert(kBatchEntries <= ReplayHash::kMaxUnreduced);
+  fetched_hash_ = state_hash_;
+  for (std::size_t position = applied_; position < end;) {
+    std::span<const StoredEntry> run = l.stored_run(position);
+    if (run.size() > end - position) run = run.first(end - position);
+    for (const StoredEntry& e : run) {
+      EntryKey key = e.key();
+      while (target != ignores_.end() && target->first < key) ++target;
+      bool skip = e.type_id == ignore_type || (target != ignores_.end() && target->first == key && is_ignored(key));
+      std::span<const std::uint8_t> payload;
+      if (!skip) {
+        payload = l.payload_bytes(e);
+        if (used + payload[0] > kBatchValues) {
+          end = position;  // the rest goes in the next batch
+          break;
+        }
+      }
+      ReplayRecord& r = batch_records_[count++];
+      r.timestamp = key.timestamp;
+      r.creator = key.creator;
+      r.realm = key.realm;
+      r.counter = key.counter;
+      r.first_value = static_cast<std::uint16_t>(used);
+      r.shape_id = skip ? 0 : decoder_.decode(e.type_id, payload, batch_values_.get() + used);
+      fetched_hash_.add(r);
+      if (!skip) used += payload[0];
+      ++position;
+    }
+  }
+  fetched_hash_.reduce();
+  batch->records = batch_records_.get();
+  batch->values = batch_values_.get();
+  batch->news = decoder_.has_news() ? 1 : 0;
+  fetched_ = count;
   return count;
 }
 
 void LedgerBinding::commit(std::size_t count) {
-  for (std::size_t i = 0; i < count && i < fetched_keys_.size(); ++i) state_hash_.feed_key(fetched_keys_[i]);
+  count = std::min(count, fetched_);
+  bool whole = count == fetched_;
+  fetched_ = 0;
+  if (count == 0) return;
+  if (whole) state_hash_ = fetched_hash_;
+  else state_hash_.feed(batch_records_.get(), count);  // a mutator failed inside the batch
   applied_ += count;
   if (persistent_) persistent_->set_applied(applied_);
-}
-
-std::vector<std::string> LedgerBinding::take_new_strings() {
-  std::vector<std::string> out;
-  out.swap(new_strings_);
-  return out;
-}
-
-std::vector<std::pair<std::uint16_t, ReplayShape>> LedgerBinding::take_new_shapes() {
-  std::vector<std::pair<std::uint16_t, ReplayShape>> out;
-  out.swap(new_shapes_);
-  return out;
 }
 
 }  // namespace tally

@@ -10,12 +10,15 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <vector>
 
 #include "batching/checkpoint_policy.hpp"
 #include "batching/frame_planner.hpp"
 #include "batching/replay_metrics.hpp"
+#include "bindings/replay_batch.hpp"
+#include "bindings/replay_decoder.hpp"
+#include "bindings/replay_hash.hpp"
 #include <nlohmann/json.hpp>
 #include "runtime/persistent_ledger.hpp"
 
@@ -23,25 +26,6 @@ namespace tally {
 
 // The entry type that marks another entry as ignored (its mutator is skipped on replay).
 inline constexpr const char* kIgnoreType = "__ignore";
-
-// One decoded entry as the replay loop reads it (FFI layout: keep in step with replay.lua).
-struct ReplayRecord {
-  std::uint32_t timestamp;
-  std::uint32_t creator;
-  std::uint16_t realm;
-  std::uint8_t counter;
-  std::uint8_t ignored;   // 1: skip the mutator (the entry still counts in the state hash)
-  std::uint16_t type_id;
-  std::uint16_t shape_id;
-  std::uint32_t first_value;  // index of its first field value in the batch's value array
-};
-
-// The field layout of one kind of entry: its type and its fields' names and kinds.
-struct ReplayShape {
-  std::uint16_t type_id;
-  std::vector<std::string> fields;
-  std::vector<ValueKind> kinds;
-};
 
 // An entry received from another client, waiting to be authorized and committed.
 struct RemoteEntry {
@@ -103,13 +87,17 @@ class LedgerBinding {
   // The position replay must restart from when the ledger changed below it; nothing otherwise.
   // Reading it clears it.
   std::optional<std::size_t> take_rewind();
-  // Fills up to `max` records from position `applied()` (values into `values`). New strings and
-  // shapes met on the way are queued for the Lua side (see take_new_strings/shapes).
-  std::size_t fetch(std::size_t max, ReplayRecord* records, double* values, std::size_t value_capacity);
-  // The loop applied the first `count` fetched records.
+  // Decodes up to `max` entries from position `applied()` (at most kBatchEntries, fewer when
+  // their values would not fit) into the binding's batch buffers, points `batch` at them and
+  // returns how many. New strings and shapes met on the way wait for the Lua side
+  // (take_new_strings/shapes, flagged in batch->news). The buffers never move: a batch stays
+  // readable (its contents until the next fetch) as long as the binding lives.
+  std::size_t fetch(std::size_t max, ReplayBatch* batch);
+  // The loop applied the first `count` fetched entries.
   void commit(std::size_t count);
   // Checkpoints of the derived state. The Lua side stores the state snapshots; this side
-  // decides where (CheckpointPolicy) and keeps the state hash that goes with each.
+  // decides where (CheckpointPolicy) and keeps the state hash that goes with each. Replay far
+  // from its target spaces them wider than every_events (see checkpoint_spacing).
   bool checkpoint_due(double replay_ms_since_last) const;
   // Sets the checkpoint spacing; returns the positions whose snapshots can be freed.
   std::vector<std::size_t> configure_checkpoints(CheckpointConfig config);
@@ -123,8 +111,8 @@ class LedgerBinding {
   std::pair<std::size_t, std::vector<std::size_t>> rewind(std::size_t position);
   std::uint32_t state_hash() const { return state_hash_.value(); }
 
-  std::vector<std::string> take_new_strings();
-  std::vector<std::pair<std::uint16_t, ReplayShape>> take_new_shapes();
+  std::vector<std::string_view> take_new_strings() { return decoder_.take_new_strings(); }
+  std::vector<std::pair<std::uint16_t, ReplayShape>> take_new_shapes() { return decoder_.take_new_shapes(); }
   std::string_view type_name(std::uint16_t id) const { return ledger().types().name(id); }
 
   // Time travel: only entries at or before `timestamp` are applied; nothing = no limit.
@@ -140,17 +128,28 @@ class LedgerBinding {
   nlohmann::json metrics_json(double now_seconds);
   void close();
 
-  static constexpr std::size_t kMaxFieldsPerBatch = 64;  // values reserved per record
+  // The batch buffers: 32 KB of records, 64 KB of values (room for 4 fields per entry on
+  // average; a batch of wider entries holds fewer).
+  static constexpr std::size_t kBatchEntries = 2048;
+  static constexpr std::size_t kBatchValues = 4 * kBatchEntries;
+  static_assert(kBatchValues <= 65536, "ReplayRecord::first_value is 16 bits");
+  static_assert(kBatchValues >= kMaxFields, "an entry always fits an empty batch");
 
  private:
   bool is_ignored(const EntryKey& key) const;
   // The lowest position whose ignored state an ignore of `key` can change (its target chain).
   std::size_t earliest_affected(const EntryKey& key) const;
-  std::uint32_t intern(std::string_view text);
-  // Decodes one canonical payload straight into values (strings as interned ids) and returns
-  // its shape id; no allocation once its strings and shape are known.
-  std::uint16_t decode_into(std::uint16_t type_id, std::span<const std::uint8_t> payload, double* values);
-  void note_change(const InsertResult& result);
+  // A change of the ledger or of an entry's ignored state at `position`: replay must restart
+  // there if it applied it.
+  void note_change(std::size_t position);
+  std::size_t newest_checkpoint() const;  // 0 when none
+  // Entries between count-triggered checkpoints: every_events near the target, a fraction of
+  // the distance to it further away. Rewinds land near the end of the ledger (late entries are
+  // recent ones), and the policy thins old checkpoints to a geometric spacing anyway: in a
+  // long catch-up most checkpoints taken every_events apart would be dropped again, each after
+  // a snapshot of the whole state.
+  std::size_t checkpoint_spacing() const;
+  static constexpr std::size_t kFarCheckpointDivisor = 16;
 
   LedgerBindingOptions options_;
   std::optional<PersistentLedger> persistent_;
@@ -158,26 +157,21 @@ class LedgerBinding {
   std::size_t applied_ = 0;
   std::optional<std::size_t> rewind_;
   std::optional<std::uint32_t> travel_;
-  Adler32 state_hash_;
-  std::vector<EntryKey> fetched_keys_;
+  ReplayHash state_hash_;
+  ReplayDecoder decoder_;
+  std::unique_ptr<ReplayRecord[]> batch_records_;  // kBatchEntries, allocated at the first fetch
+  std::unique_ptr<double[]> batch_values_;         // kBatchValues
+  std::size_t fetched_ = 0;                        // records of the last fetch not yet committed
+  ReplayHash fetched_hash_;                        // state_hash_ fed with all of them
   // Ignore entries by target, each with its own key: a target is ignored when one of its
   // ignores is not itself ignored.
   std::map<EntryKey, std::vector<EntryKey>> ignores_;
-  struct TextHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const;
-  };
-  std::unordered_map<std::string, std::uint32_t, TextHash, std::equal_to<>> strings_;
-  std::vector<std::string> new_strings_;
-  std::unordered_map<std::string, std::uint16_t, TextHash, std::equal_to<>> shape_ids_;  // by signature
-  std::string signature_;  // scratch
-  std::vector<std::pair<std::uint16_t, ReplayShape>> new_shapes_;
   std::deque<RemoteEntry> remote_;
   RemoteStats remote_stats_;
   FramePlanner planner_;
   ReplayMetrics metrics_;
   CheckpointPolicy checkpoints_{CheckpointConfig{.every_events = 2000, .every_ms = 20, .max_checkpoints = 32}};
-  std::map<std::size_t, Adler32> checkpoint_hashes_;
+  std::map<std::size_t, ReplayHash> checkpoint_hashes_;
 };
 
 // Entry ids as addons see them: "tttttttt-cc-rrrr-pppppppp" (hex key fields, 25 characters).

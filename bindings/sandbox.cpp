@@ -33,7 +33,8 @@ constexpr const char* kAllowedGlobals[] = {
     "UnitExists", "UnitClass", "UnitLevel", "UnitIsGroupLeader", "UnitInRaid", "Ambiguate",
     "IsInGuild", "GetGuildInfo", "GetNumGuildMembers", "GetGuildRosterInfo", "GuildRoster",
     "C_GuildInfo", "GuildControlGetNumRanks", "GuildControlGetRankName", "IsInRaid", "IsInGroup",
-    "GetNumGroupMembers", "GetRaidRosterInfo",
+    "GetNumGroupMembers", "GetRaidRosterInfo", "C_AddOnProfiler", "GetAddOnCPUUsage",
+    "UpdateAddOnCPUUsage", "ResetCPUUsage", "debugprofilestart", "debugprofilestop",
     // ledger API (bindings/lua/ledger_api.lua)
     "Tally",
     // game aliases

@@ -361,7 +361,7 @@ int ledger_knobs(lua_State* L) {
   return 1;
 }
 
-// b:ffi() -> fetch function pointer, commit function pointer, binding pointer (for replay.lua)
+// b:ffi() -> fetch function pointer, commit function pointer, binding pointer (for ledger_api.lua)
 int ledger_ffi(lua_State* L) {
   LedgerBinding& b = check(L);
   lua_pushlightuserdata(L, reinterpret_cast<void*>(&tally_replay_fetch));
@@ -402,10 +402,9 @@ int clock_ms(lua_State* L) {
 }  // namespace tally
 
 // The FFI entry points of the replay loop (C linkage, called with the binding's pointer).
-extern "C" std::size_t tally_replay_fetch(void* binding, std::size_t max, tally::ReplayRecord* records,
-                                          double* values, std::size_t value_capacity) {
+extern "C" std::size_t tally_replay_fetch(void* binding, std::size_t max, tally::ReplayBatch* batch) {
   try {
-    return static_cast<tally::LedgerBinding*>(binding)->fetch(max, records, values, value_capacity);
+    return static_cast<tally::LedgerBinding*>(binding)->fetch(max, batch);
   } catch (...) {
     return 0;  // an FFI call must not throw; the loop sees no progress and stops for this frame
   }

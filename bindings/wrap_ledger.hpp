@@ -29,6 +29,5 @@ LedgerBinding* to_ledger_binding(lua_State* L, int index);
 
 }  // namespace tally
 
-extern "C" std::size_t tally_replay_fetch(void* binding, std::size_t max, tally::ReplayRecord* records,
-                                          double* values, std::size_t value_capacity);
+extern "C" std::size_t tally_replay_fetch(void* binding, std::size_t max, tally::ReplayBatch* batch);
 extern "C" void tally_replay_commit(void* binding, std::size_t count);

@@ -13,5 +13,6 @@ int bench_sync(const std::vector<std::string>& args);
 int demo(const std::vector<std::string>& args);
 int run(const std::vector<std::string>& args);
 int sim(const std::vector<std::string>& args);
+int profile(const std::vector<std::string>& args);
 
 }  // namespace tally::cli

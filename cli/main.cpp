@@ -24,6 +24,10 @@ commands:
                                    traffic and frame times and whether every client holds the
                                    same ledgers; exits 1 when they differ
                                    run addons in N clients in the game-like frame loop
+  profile <addons-dir> [the options of run] [--sim] [--out DIR] [--trace-events N]
+      [--slow-frames N]            run (as sim with --sim) and write DIR/trace.json (Chrome
+                                   trace events), DIR/report.json and DIR/report.html: frame
+                                   times, replay rate and lag, each addon's cost
   bench ledger [--entries N] [--runs R] [--seed S] [--json FILE] [--dir DIR]
                                    insert, merge, journal and memory figures
   bench replay [--entries N] [--runs R] [--seed S] [--json FILE]
@@ -46,6 +50,7 @@ int main(int argc, char** argv) {
     if (command == "demo") return tally::cli::demo(rest);
     if (command == "run") return tally::cli::run(rest);
     if (command == "sim") return tally::cli::sim(rest);
+    if (command == "profile") return tally::cli::profile(rest);
     if (command == "bench") {
       if (!rest.empty() && rest[0] == "ledger") {
         return tally::cli::bench_ledger({rest.begin() + 1, rest.end()});

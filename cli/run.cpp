@@ -7,6 +7,7 @@
 #include "bindings/scenario.hpp"
 #include "cli/arguments.hpp"
 #include "cli/commands.hpp"
+#include "cli/profile_session.hpp"
 #include "cli/ledger_report.hpp"
 #include "cli/sim_report.hpp"
 #include "runtime/atomic_file.hpp"
@@ -29,14 +30,17 @@ const char* kClasses[] = {"WARRIOR", "PRIEST", "MAGE", "ROGUE", "DRUID", "HUNTER
 
 }  // namespace
 
-namespace {
-
-// `tally run` and `tally sim`: the same session; sim also watches sync and reports on it.
-int run_session(const std::vector<std::string>& args, bool sim) {
-  const char* command = sim ? "sim" : "run";
-  Arguments a(args, {"realtime", "fast", "quiet", "metrics"});
-  a.reject_unknown({"clients", "fps", "duration", "realtime", "fast", "saved", "slash", "quiet", "script", "faults", "seed",
-                    "knobs", "metrics", "metrics-json", "report-json"});
+// `tally run`, `tally sim` and `tally profile`: the same session; sim also watches sync and
+// reports on it.
+int run_session(const std::vector<std::string>& args, const char* command, bool sim, const SessionHooks& hooks) {
+  std::vector<std::string> flags = {"realtime", "fast", "quiet", "metrics"};
+  flags.insert(flags.end(), hooks.flags.begin(), hooks.flags.end());
+  Arguments a(args, flags);
+  std::vector<std::string> known = {"clients", "fps", "duration", "realtime", "fast", "saved", "slash", "quiet", "script", "faults", "seed",
+                                    "knobs", "metrics", "metrics-json", "report-json"};
+  known.insert(known.end(), hooks.options.begin(), hooks.options.end());
+  known.insert(known.end(), hooks.flags.begin(), hooks.flags.end());
+  a.reject_unknown(known);
   if (a.positional().size() != 1) throw UsageError(std::string(command) + " needs one addons directory");
   if (a.flag("realtime") && a.flag("fast")) throw UsageError("--realtime and --fast exclude each other");
   int clients = static_cast<int>(a.integer("clients", sim ? 5 : 1, 1, 5000));
@@ -72,7 +76,11 @@ int run_session(const std::vector<std::string>& args, bool sim) {
     }
   }
   ConvergenceWatch watch;
-  if (sim) host.set_tick_observer([&watch](Host& h) { watch.observe(h); });
+  if (hooks.on_start) hooks.on_start(a, host);
+  host.set_tick_observer([&](Host& h) {
+    if (sim) watch.observe(h);
+    if (hooks.on_tick) hooks.on_tick(h);
+  });
   host.load_addons(catalog);
   host.start();
   // --slash "Name:/cmd args" types a command into one client after login.
@@ -106,6 +114,7 @@ int run_session(const std::vector<std::string>& args, bool sim) {
   if (std::string script = a.text("script", ""); !script.empty()) {
     Scenario scenario(host, fps);
     std::string error = scenario.run_file(script);
+    if (hooks.on_end) hooks.on_end(host);
     report_metrics();
     bool agree = report_sim();
     host.shutdown();
@@ -127,6 +136,7 @@ int run_session(const std::vector<std::string>& args, bool sim) {
       std::this_thread::sleep_until(next);
     }
   }
+  if (hooks.on_end) hooks.on_end(host);
   report_metrics();
   bool agree = report_sim();
   host.shutdown();
@@ -139,9 +149,7 @@ int run_session(const std::vector<std::string>& args, bool sim) {
   return agree ? 0 : 1;
 }
 
-}  // namespace
-
-int run(const std::vector<std::string>& args) { return run_session(args, false); }
-int sim(const std::vector<std::string>& args) { return run_session(args, true); }
+int run(const std::vector<std::string>& args) { return run_session(args, "run", false, {}); }
+int sim(const std::vector<std::string>& args) { return run_session(args, "sim", true, {}); }
 
 }  // namespace tally::cli

@@ -502,6 +502,12 @@ EntryView Ledger::at(std::size_t position) const {
   return EntryView(*this, blocks_[b]->items[i]);
 }
 
+std::span<const StoredEntry> Ledger::stored_run(std::size_t position) const {
+  auto [b, i] = locate(position);
+  const Block& block = *blocks_[b];
+  return {block.items + i, block.size - i};
+}
+
 std::size_t Ledger::lower_bound(const EntryKey& key) const {
   if (blocks_.empty()) return 0;
   StoredEntry probe{};

@@ -184,6 +184,13 @@ class Ledger {
   template <typename Fn>
   void for_each(std::size_t from, std::size_t to, Fn&& fn) const;
 
+  // The stored entries from `position` (< size()) to the end of its storage block, and their
+  // payloads: for scans that read blocks directly. Valid until the next insert.
+  std::span<const StoredEntry> stored_run(std::size_t position) const;
+  std::span<const std::uint8_t> payload_bytes(const StoredEntry& e) const {
+    return arena_.get(e.payload_offset, e.payload_size);
+  }
+
   // The applied watermark: how many leading entries the consumer (replay) has applied. An
   // insert that changes a position below it lowers it to that position and reports a rewind.
   std::size_t applied() const { return applied_; }

@@ -1,63 +1,74 @@
--- GuildDKP: the /dkp slash command.
-local addonName, ns = ...
+-- GuildDKP: the /dkp slash command: help, dispatch, and helpers the command files share.
+-- Each *Commands.lua file adds its subcommands to ns.commands.
+local _, ns = ...
 
 local help = {
-  "/dkp award <player> <amount> [reason]  - give points",
-  "/dkp spend <player> <amount> [item]    - take points for loot",
-  "/dkp decay <percent>                   - decay every balance (rounds toward zero)",
-  "/dkp standings                         - everyone's points, highest first",
-  "/dkp history <player>                  - a player's entries with running balance",
-  "/dkp undo <id>                         - ignore an entry (undo it again to redo)",
+  "GuildDKP commands (names without realm; amounts are whole points):",
+  "/dkp standings [CLASS]                      - points, highest first (ties by name)",
+  "/dkp history <player>                       - entries with running balance (an alt shows its main)",
+  "/dkp entry <id>                             - what an entry changed",
+  "/dkp award <player[,player..]|raid|standby> <amount> <reason> [note]",
+  "      reasons: " .. table.concat(ns.REASONS, " "),
+  "/dkp adjust <player> <+/-amount> <reason> <note>  - manual correction (note required)",
+  "/dkp decay <percent> [skipneg]              - every balance loses percent (rounded, halves taken)",
+  "/dkp undo <id|last>   /dkp redo [id]        - ignore an entry / restore it",
+  "/dkp roster [add <name> <CLASS> | remove <name> | import | check]",
+  "/dkp alt <alt> <main>   /dkp unalt <alt>    - points of an alt live on its main",
+  "/dkp bench [add <names> | remove <names> | clear] - the standby list for /dkp award standby",
+  "/dkp auction open <item> [min=N] [cap=N] [open|sealed|vickrey] [zerosum] [boss=Name]",
+  "/dkp auction list | show <n> | close <n> | cancel <n>",
+  "/dkp bid <amount> [auction]   /dkp bidfor <player> <amount> [auction]  (0 withdraws)",
+  "/dkp export standings|history [player] csv|json",
+  "/dkp config [officerrank <n>]               - guild master: ranks 0..n are officers",
+  "/dkp sync                                   - whether this client holds what the guild's other clients hold",
 }
 
-local function standings()
-  local rows = {}
-  for player, points in pairs(ns.ledger:State().points) do rows[#rows + 1] = { player, points } end
-  -- Highest first; ties by name, so every client lists them the same way.
-  table.sort(rows, function(a, b)
-    if a[2] ~= b[2] then return a[2] > b[2] end
-    return a[1] < b[1]
-  end)
-  return rows
+-- ns.commands.<name>(words, line): words after the subcommand; line is the rest of the text,
+-- for commands that end in free text (notes, item names).
+ns.commands = {}
+
+function ns.say(text) print("GuildDKP: " .. text) end
+
+local function words(text)
+  local list = {}
+  for w in gmatch(text or "", "%S+") do list[#list + 1] = w end
+  return list
 end
 
-local function report(id, reason)
-  if id then print("GuildDKP: recorded " .. id) else print("GuildDKP: refused: " .. tostring(reason)) end
+-- "Dagna,eowald" -> { "Dagna", "Eowald" }
+function ns.nameList(text)
+  local names = {}
+  for item in gmatch(text or "", "[^,%s]+") do names[#names + 1] = ns.normalizeName(item) end
+  return names
 end
 
-local handlers = {
-  award = function(player, amount, reason)
-    report(ns.ledger:Submit("award", { player = player, amount = tonumber(amount), reason = reason or "manual" }))
-  end,
-  spend = function(player, amount, item)
-    report(ns.ledger:Submit("spend", { player = player, amount = tonumber(amount), item = item }))
-  end,
-  decay = function(percent)
-    report(ns.ledger:Submit("decay", { percent = tonumber(percent) }))
-  end,
-  standings = function()
-    local lag = ns.ledger:Lag()
-    if lag > 0 then print("GuildDKP: " .. lag .. " entries still replaying") end
-    for rank, row in ipairs(standings()) do print(string.format("%2d. %-12s %5d", rank, row[1], row[2])) end
-  end,
-  history = function(player)
-    for _, h in ipairs(ns.ledger:State().history[player or ""] or {}) do
-      print(string.format("%s %+5d %5d  %s", date("!%Y-%m-%d %H:%M", h.time), h.amount, h.balance, h.reason))
-    end
-  end,
-  undo = function(id)
-    report(ns.ledger:Ignore(id or ""))
-  end,
-}
+function ns.replayNote(lag)
+  if lag > 0 then ns.say(lag .. " entries still replaying; figures may change") end
+end
+
+-- /dkp sync: the ledger's sync state and, per peer heard from, how many entries it holds.
+ns.commands.sync = function()
+  local status = ns.ledger:SyncStatus()
+  if not status then return ns.say("this ledger does not sync") end
+  local names = {}
+  for name in pairs(status.peers) do names[#names + 1] = name end
+  table.sort(names)
+  ns.say(string.format("sync %s: %d entries here, %d peer(s)", tostring(status.state), ns.ledger:Size(), #names))
+  for _, name in ipairs(names) do
+    local peer = status.peers[name]
+    local lag = peer.lag == 0 and "same count" or (peer.lag > 0 and (peer.lag .. " more") or (-peer.lag .. " fewer"))
+    print(string.format("  %-24s %6d entries (%s)", name, peer.count, lag))
+  end
+end
 
 SLASH_GUILDDKP1 = "/dkp"
 SlashCmdList.GUILDDKP = function(message)
-  local command, a, b, rest = strsplit(" ", message, 4)
-  local handler = handlers[command or ""]
+  local command, rest = strmatch(message or "", "^(%S*)%s*(.-)$")
+  local handler = ns.commands[strlower(command or "")]
   if not ns.ledger then
-    print("GuildDKP: not loaded yet")
-  elseif handler and (command ~= "award" and command ~= "spend" or (a and b)) then
-    handler(a, b, rest)
+    ns.say("not loaded yet")
+  elseif handler then
+    handler(words(rest), rest)
   else
     for _, line in ipairs(help) do print(line) end
   end

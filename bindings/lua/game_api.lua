@@ -1,7 +1,8 @@
 -- The game API addons see (frames, events, timers, slash commands, string aliases), written in
 -- Lua over a few host functions. Runs once per client before any addon; the table it returns
 -- is kept in the registry, out of addons' reach. Its state lives in upvalues, not globals.
-local host = ...
+-- `ffi` serves profiling only and never reaches addon code.
+local host, ffi = ...
 
 local type, tostring, select, error, pcall, xpcall, next, ipairs, setmetatable, rawget, unpack =
   type, tostring, select, error, pcall, xpcall, next, ipairs, setmetatable, rawget, unpack
@@ -52,10 +53,47 @@ end
 -- frame's time; the kill itself travels on to the host, which logs it.
 local disabled = setmetatable({}, { __mode = "k" })
 
--- Calls fn(...) protected; errors go to the error handler. Returns true when fn succeeded.
-local function safecall(fn, ...)
+------------------------------------------------------------------------------------------------
+-- Profiling: the time of each call into addon code counts for the addon whose file defined the
+-- function called (bindings/profiler.hpp). Without host.profiler, profiling is off.
+
+-- enter(profiler, owner, work, label, #label) -> depth; leave(profiler, depth). The calls are
+-- written out where they are made, not wrapped in helper functions: a helper called from
+-- several places becomes hot on its own, and a trace that starts in it cannot follow the
+-- return into call_as's `...` (NYI), which leaves the handler loops to the interpreter
+-- (docs/profiling.md).
+local enter, leave, profiler
+if host.profiler then
+  ffi.cdef [[
+  typedef int (*tally_profile_enter_fn)(void*, int, int, const char*, size_t);
+  typedef void (*tally_profile_leave_fn)(void*, int);
+  ]]
+  -- Cast once: a light userdata argument would keep the calls out of compiled traces.
+  profiler = ffi.cast("void*", host.profiler)
+  enter = ffi.cast("tally_profile_enter_fn", host.profile_enter)
+  leave = ffi.cast("tally_profile_leave_fn", host.profile_leave)
+end
+local function_owner = host.function_owner
+local WORK = host.profile_work
+local owners = setmetatable({}, { __mode = "k" })  -- function -> owner id, looked up once
+
+-- The owner of a function not yet in `owners` (callers write `owners[fn] or owner_of(fn)`).
+local function owner_of(fn)
+  local owner = function_owner(fn)
+  owners[fn] = owner
+  return owner
+end
+
+-- Calls fn(...) protected, its time counted for fn's addon as `work` (`label`, such as the
+-- event, names it in traces); errors go to the error handler. True when fn succeeded.
+local function call_as(work, label, fn, ...)
   if disabled[fn] then return false end
+  local depth
+  if enter then
+    depth = enter(profiler, owners[fn] or owner_of(fn), work, label, label and #label or 0)
+  end
   local ok, err = xpcall(fn, with_trace, ...)
+  if depth then leave(profiler, depth) end
   if not ok then
     if is_kill(err) then
       disabled[fn] = true
@@ -65,8 +103,25 @@ local function safecall(fn, ...)
   end
   return ok
 end
+
+local WORK_CALLBACK = WORK.Callback
+local function safecall(fn, ...)
+  return call_as(WORK_CALLBACK, nil, fn, ...)
+end
 internal.safecall = safecall
 internal.report = report
+
+-- Runs fn(...) unprotected (errors travel on) with its time counted for the addon `owner`
+-- (an id from internal.caller_owner) as replay work: a ledger's replay for its addon.
+local WORK_REPLAY = WORK.Replay
+function internal.replay_as(owner, label, fn, ...)
+  if not enter then return fn(...) end
+  local depth = enter(profiler, owner, WORK_REPLAY, label, #label)
+  fn(...)
+  leave(profiler, depth)
+end
+-- The addon of the innermost addon function on the stack (Tally.NewLedger's caller).
+internal.caller_owner = host.caller_owner
 
 function debugstack(start, count1, count2)
   return traceback("", (type(start) == "number" and start or 1) + 1)
@@ -186,22 +241,24 @@ function Frame:HookScript(script, handler)
   s.hooks[script] = hooks
 end
 
--- Runs a frame's script and then its hooks, each protected.
-local function run_script(frame, s, script, ...)
+-- Runs a frame's script and then its hooks, each protected and counted as `work`.
+local function run_script(frame, s, script, work, label, ...)
   local handler = s.scripts[script]
   if not handler then return end
-  safecall(handler, frame, ...)
+  call_as(work, label, handler, frame, ...)
   local hooks = s.hooks[script]
   if hooks then
-    for i = 1, #hooks do safecall(hooks[i], frame, ...) end
+    for i = 1, #hooks do call_as(work, label, hooks[i], frame, ...) end
   end
 end
+
+local WORK_SCRIPT, WORK_EVENT, WORK_MESSAGE, WORK_UPDATE = WORK.Script, WORK.OnEvent, WORK.AddonMessage, WORK.OnUpdate
 
 function Frame:Show()
   local s = state_of(self, "Show")
   if not s.shown then
     s.shown = true
-    run_script(self, s, "OnShow")
+    run_script(self, s, "OnShow", WORK_SCRIPT, "OnShow")
   end
 end
 
@@ -209,7 +266,7 @@ function Frame:Hide()
   local s = state_of(self, "Hide")
   if s.shown then
     s.shown = false
-    run_script(self, s, "OnHide")
+    run_script(self, s, "OnHide", WORK_SCRIPT, "OnHide")
   end
 end
 
@@ -221,13 +278,14 @@ function Frame:GetObjectType() state_of(self, "GetObjectType") return "Frame" en
 
 -- Delivers an event to every registered frame, in registration order.
 function internal.dispatch_event(event, ...)
+  local work = event == "CHAT_MSG_ADDON" and WORK_MESSAGE or WORK_EVENT
   local list = frames_by_event[event]
   if list then
     local snapshot = { unpack(list) }
     for i = 1, #snapshot do
       local frame = snapshot[i]
       local s = frame_state[frame]
-      if s.events[event] then run_script(frame, s, "OnEvent", event, ...) end
+      if s.events[event] then run_script(frame, s, "OnEvent", work, event, event, ...) end
     end
   end
   if #all_event_frames > 0 then
@@ -235,7 +293,7 @@ function internal.dispatch_event(event, ...)
     for i = 1, #snapshot do
       local frame = snapshot[i]
       local s = frame_state[frame]
-      if s.all_events and not s.events[event] then run_script(frame, s, "OnEvent", event, ...) end
+      if s.all_events and not s.events[event] then run_script(frame, s, "OnEvent", work, event, event, ...) end
     end
   end
 end
@@ -293,6 +351,7 @@ local function due_order(a, b)
 end
 
 -- Runs every timer due by now, each at most once per frame; an erroring ticker stops.
+local WORK_TIMER = WORK.Timer
 local function run_timers()
   local due, keep = {}, {}
   for i = 1, #timers do
@@ -307,7 +366,7 @@ local function run_timers()
     local t = due[i]
     if not t._cancelled then
       local ok
-      if t._handle then ok = safecall(t._callback, t) else ok = safecall(t._callback) end
+      if t._handle then ok = call_as(WORK_TIMER, nil, t._callback, t) else ok = call_as(WORK_TIMER, nil, t._callback) end
       if t._remaining then t._remaining = t._remaining - 1 end
       if not ok then
         t._cancelled = true
@@ -330,7 +389,7 @@ function internal.tick(now, elapsed)
   for i = 1, #snapshot do
     local frame = snapshot[i]
     local s = frame_state[frame]
-    if s.shown and s.scripts.OnUpdate then run_script(frame, s, "OnUpdate", elapsed) end
+    if s.shown and s.scripts.OnUpdate then run_script(frame, s, "OnUpdate", WORK_UPDATE, nil, elapsed) end
   end
 end
 
@@ -524,6 +583,47 @@ function C_ChatInfo.SendAddonMessage(prefix, text, chat_type, target)
 end
 
 ------------------------------------------------------------------------------------------------
+-- Addon profiling: each addon's time per frame (C_AddOnProfiler, times in ms), its CPU time
+-- (GetAddOnCPUUsage), and a wall clock for addons that time themselves (debugprofilestop).
+
+Enum.AddOnProfilerMetric = {
+  SessionAverageTime = 0, RecentAverageTime = 1, EncounterAverageTime = 2, LastTime = 3, PeakTime = 4,
+  CountTimeOver1Ms = 5, CountTimeOver5Ms = 6, CountTimeOver10Ms = 7, CountTimeOver50Ms = 8,
+  CountTimeOver100Ms = 9, CountTimeOver500Ms = 10, CountTimeOver1000Ms = 11,
+}
+
+local function is_metric(metric)
+  return type(metric) == "number" and metric >= 0 and metric <= 11 and metric % 1 == 0
+end
+
+C_AddOnProfiler = {}
+function C_AddOnProfiler.IsEnabled() return enter ~= nil end
+function C_AddOnProfiler.GetAddOnMetric(name, metric)
+  if type(name) ~= "string" or not is_metric(metric) then
+    error("Usage: C_AddOnProfiler.GetAddOnMetric(addonName, Enum.AddOnProfilerMetric.x)", 2)
+  end
+  return host.profile_metric(name, metric)
+end
+function C_AddOnProfiler.GetOverallMetric(metric)
+  if not is_metric(metric) then error("Usage: C_AddOnProfiler.GetOverallMetric(Enum.AddOnProfilerMetric.x)", 2) end
+  return host.profile_metric(nil, metric)
+end
+
+-- GetAddOnCPUUsage(name) -> ms the addon ran up to the last UpdateAddOnCPUUsage()
+function GetAddOnCPUUsage(name)
+  if type(name) ~= "string" then error("Usage: GetAddOnCPUUsage(addonName)", 2) end
+  return host.cpu_usage(name)
+end
+UpdateAddOnCPUUsage = host.update_cpu_usage
+ResetCPUUsage = host.reset_cpu_usage
+
+local clock_ms = host.clock_ms
+local profile_start = clock_ms()
+function debugprofilestart() profile_start = clock_ms() end
+-- debugprofilestop() -> ms since debugprofilestart() (or since the client started)
+function debugprofilestop() return clock_ms() - profile_start end
+
+------------------------------------------------------------------------------------------------
 -- Slash commands
 
 SlashCmdList = {}
@@ -544,7 +644,7 @@ function internal.run_slash(text)
       local alias = rawget(_G, "SLASH_" .. key .. i)
       if type(alias) ~= "string" then break end
       if strlower(alias) == command then
-        safecall(SlashCmdList[key], rest, nil)
+        call_as(WORK.Slash, key, SlashCmdList[key], rest, nil)
         return true
       end
       i = i + 1

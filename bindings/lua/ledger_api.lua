@@ -3,24 +3,39 @@
 -- get plain Lua values, never cdata.
 local host, internal, ffi = ...
 
-local type, tostring, tonumber, error, pcall, ipairs, next, setmetatable, getmetatable, loadstring =
-  type, tostring, tonumber, error, pcall, ipairs, next, setmetatable, getmetatable, loadstring
+local type, tostring, tonumber, error, pcall, ipairs, next, setmetatable, getmetatable =
+  type, tostring, tonumber, error, pcall, ipairs, next, setmetatable, getmetatable
 local tconcat, strformat, strfind, unpack = table.concat, string.format, string.find, unpack
 local safecall = internal.safecall
+local replay_as = internal.replay_as
+-- Captured before the sandbox removes them from the globals. `load` compiles the replay's own
+-- generated code without the runaway ticks that `loadstring` inserts into addon code (the
+-- mutators it calls carry their own).
+local jit_flush, getinfo, load = jit.flush, debug.getinfo, load
 
+-- Layouts of bindings/replay_batch.hpp.
 ffi.cdef [[
 typedef struct {
-  uint32_t timestamp; uint32_t creator; uint16_t realm; uint8_t counter; uint8_t ignored;
-  uint16_t type_id; uint16_t shape_id; uint32_t first_value;
+  uint32_t timestamp; uint32_t creator; uint16_t realm; uint16_t shape_id; uint16_t first_value;
+  uint8_t counter;
 } tally_replay_record;
-typedef size_t (*tally_fetch_fn)(void*, size_t, tally_replay_record*, double*, size_t);
+typedef struct { const tally_replay_record* records; const double* values; uint32_t news; } tally_replay_batch;
+typedef size_t (*tally_fetch_fn)(void*, size_t, tally_replay_batch*);
 typedef void (*tally_commit_fn)(void*, size_t);
 ]]
 
-local BATCH = 1024
-local VALUES = BATCH * 64
-local records = ffi.new("tally_replay_record[?]", BATCH)
-local values = ffi.new("double[?]", VALUES)
+local fetched = ffi.new("tally_replay_batch")
+
+-- LuaJIT records the loop's trace (appliers and mutators inlined) while it first runs. At the
+-- start of a replay from nothing the state is empty, so the trace takes the "new key" side of
+-- branches like `(points[name] or 0)`, and it is specialised to the appliers of that moment;
+-- later entries leave it for side traces that re-enter the loop from its top, several times
+-- slower (docs/runaway-scripts.md, the trace-shape effect). So all traces are dropped once
+-- REFLUSH_AFTER entries into each replay from nothing, and re-recorded on the steady path. All,
+-- not just the loop's: flushing everything also resets LuaJIT's hot counters, so the loop
+-- becomes hot again before the functions it calls; otherwise a mutator can start a trace of
+-- its own, which the loop then calls through, at a third of the speed.
+local REFLUSH_AFTER = 8192
 
 local IGNORE_TYPE = "__ignore"
 local ledgers = {}          -- every ledger of this client, in creation order
@@ -66,7 +81,12 @@ end
 local function rewind_to(p, position, keep_failure)
   local from, dropped = p.binding:rewind(position)
   for i = 1, #dropped do p.snapshots[dropped[i]] = nil end
-  if from > 0 then p.state = deepcopy(p.snapshots[from], {}) else p.state = fresh_state(p) end
+  if from > 0 then
+    p.state = deepcopy(p.snapshots[from], {})
+  else
+    p.state = fresh_state(p)
+    p.reflush_at = REFLUSH_AFTER
+  end
   if not keep_failure then p.failed = nil end
   p.since_checkpoint_ms = 0
   fire(p, "restart", p.object)
@@ -84,10 +104,28 @@ local function maybe_checkpoint(p, batch_ms)
   p.since_checkpoint_ms = 0
 end
 
--- The code that copies one shape's values into its data table and calls the mutator. One
--- function per shape, so each call site sees one mutator and one field layout.
-local function compile_shape(p, shape)
-  local lines = { "local strings = ... return function(mutator, state, data, meta, values, first)" }
+-- Whether a mutator can see its third argument: when it declares fewer parameters and no
+-- `...`, meta is never filled for it.
+local function wants_meta(mutator)
+  local info = getinfo(mutator, "u")
+  return info.isvararg or info.nparams >= 3
+end
+
+-- The applier of one shape: copies an entry's values into the shape's data table (and its key
+-- into meta when the mutator takes it) and calls the mutator. One generated function per shape
+-- and mutator, so each call site in a trace sees one field layout and one mutator. False when
+-- the type has no mutator.
+local function compile_applier(p, shape)
+  local mutator = p.mutators[shape.type]
+  if not mutator then
+    p.appliers[shape.id] = false
+    return
+  end
+  local lines = {
+    "local strings, data, meta, mutator = ...",
+    "return function(state, r, values)",
+    "local first = r.first_value",
+  }
   for i, name in ipairs(shape.fields) do
     local kind = shape.kinds[i]
     local read = "values[first + " .. (i - 1) .. "]"
@@ -95,16 +133,25 @@ local function compile_shape(p, shape)
     elseif kind == "boolean" then read = "(" .. read .. " ~= 0)" end
     lines[#lines + 1] = strformat("data[%q] = %s", name, read)
   end
+  if wants_meta(mutator) then
+    lines[#lines + 1] = strformat(
+      "meta.time, meta.creator, meta.counter, meta.realm, meta.type = r.timestamp, r.creator, r.counter, r.realm, %q",
+      shape.type)
+  end
   lines[#lines + 1] = "return mutator(state, data, meta) end"
-  local chunk = loadstring(tconcat(lines, "\n"), "=(tally replay shape)")
-  p.shapes[shape.id] = { apply = chunk(p.strings), type = shape.type, data = {} }
+  local chunk = load(tconcat(lines, "\n"), "=(tally replay shape)", "t")
+  p.appliers[shape.id] = chunk(p.strings, shape.data, p.meta, mutator)
 end
 
 local function sync_tables(p)
   local strings = p.binding:new_strings()
   local base = #p.strings
   for i = 1, #strings do p.strings[base + i] = strings[i] end
-  for _, shape in ipairs(p.binding:new_shapes()) do compile_shape(p, shape) end
+  for _, shape in ipairs(p.binding:new_shapes()) do
+    shape.data = {}
+    p.shapes[shape.id] = shape
+    compile_applier(p, shape)
+  end
 end
 
 -- meta.id is built only when a mutator asks for it.
@@ -116,30 +163,33 @@ local meta_meta = {
   end,
 }
 
+-- The loop over one fetched batch. at[1] is the index of the entry being applied, so a failure
+-- can say where it stopped.
+local function replay_loop(appliers, state, records, values, n, at)
+  for i = 0, n - 1 do
+    local r = records[i]
+    local apply = appliers[r.shape_id]
+    if apply then
+      at[1] = i
+      apply(state, r, values)
+    end
+  end
+end
+
 -- Applies up to `count` entries; returns how many were applied, and the error of the entry
 -- that failed (the count then points at it).
 local function apply_batch(p, count)
-  local n = tonumber(p.fetch(p.handle, count, records, values, VALUES))
+  local n = tonumber(p.fetch(p.handle, count, fetched))
   if n == 0 then return 0 end
-  sync_tables(p)
-  local mutators, shapes, state, meta = p.mutators, p.shapes, p.state, p.meta
-  local done = 0
-  local ok, err = pcall(function()
-    for i = 0, n - 1 do
-      local r = records[i]
-      if r.ignored == 0 then
-        local shape = shapes[r.shape_id]
-        local mutator = mutators[shape.type]
-        if mutator then
-          meta.time, meta.creator, meta.counter, meta.realm, meta.type =
-            r.timestamp, r.creator, r.counter, r.realm, shape.type
-          shape.apply(mutator, state, shape.data, meta, values, r.first_value)
-        end
-      end
-      done = i + 1
-    end
-  end)
+  if fetched.news ~= 0 then sync_tables(p) end
+  local at = { 0 }
+  local ok, err = pcall(replay_loop, p.appliers, p.state, fetched.records, fetched.values, n, at)
+  local done = ok and n or at[1]
   p.commit(p.handle, done)
+  if p.reflush_at and p.binding:applied() >= p.reflush_at then
+    p.reflush_at = nil
+    jit_flush()
+  end
   if not ok then return done, err end
   return done
 end
@@ -192,7 +242,6 @@ local function run_batch(p, want)
     if n > want - total then n = want - total end
     local room = b:events_to_checkpoint()
     if n > room then n = room end
-    if n > BATCH then n = BATCH end
     local started = b.clock_ms()
     local done, err = apply_batch(p, n)
     total = total + done
@@ -283,7 +332,10 @@ local function replay_frame(p, now)
 end
 
 function internal.replay(now)
-  for i = 1, #ledgers do replay_frame(private[ledgers[i]], now) end
+  for i = 1, #ledgers do
+    local p = private[ledgers[i]]
+    replay_as(p.owner, p.name, replay_frame, p, now)  -- the time counts for the ledger's addon
+  end
 end
 
 ------------------------------------------------------------------------------------------------
@@ -363,11 +415,13 @@ function Tally.NewLedger(options)
   local fetch, commit, handle = binding:ffi()
   local object = setmetatable({}, ledger_meta)
   local p = {
-    name = options.name, binding = binding, object = object,
-    fetch = ffi.cast("tally_fetch_fn", fetch), commit = ffi.cast("tally_commit_fn", commit), handle = handle,
+    name = options.name, binding = binding, object = object, owner = internal.caller_owner(),
+    fetch = ffi.cast("tally_fetch_fn", fetch), commit = ffi.cast("tally_commit_fn", commit),
+    handle = ffi.cast("void*", handle),  -- a light userdata argument would keep FFI calls out of traces
     authorize = options.authorize, initial_state = options.initialState,
-    mutators = {}, shapes = {}, strings = {}, listeners = {}, snapshots = {}, since_checkpoint_ms = 0,
-    meta = setmetatable({}, meta_meta),
+    mutators = {}, shapes = {}, appliers = { [0] = false }, strings = {}, listeners = {}, snapshots = {},
+    since_checkpoint_ms = 0,
+    meta = setmetatable({}, meta_meta), reflush_at = REFLUSH_AFTER,
   }
   p.state = fresh_state(p)
   private[object] = p
@@ -393,6 +447,9 @@ function Ledger:RegisterMutator(entry_type, mutator)
   if entry_type == IGNORE_TYPE then error("ledger:RegisterMutator: '" .. IGNORE_TYPE .. "' is reserved", 2) end
   local replaced = p.mutators[entry_type] ~= nil
   p.mutators[entry_type] = mutator
+  for _, shape in next, p.shapes do
+    if shape.type == entry_type then compile_applier(p, shape) end
+  end
   -- Entries of this type may already be applied without (or with another) mutator.
   if replaced or p.binding:applied() > 0 or p.failed then rewind_to(p, 0) end
 end
