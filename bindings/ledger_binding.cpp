@@ -270,8 +270,9 @@ std::size_t LedgerBinding::fetch(std::size_t max, ReplayBatch* batch) {
     batch_values_ = std::make_unique_for_overwrite<double[]>(kBatchValues);
   }
   const Ledger& l = ledger();
-  // Entries of the ignore type never reach a mutator: they are not decoded.
-  const std::uint16_t ignore_type = l.types().find(kIgnoreType).value_or(0xffff);
+  // Entries of the ignore type never reach a mutator: they are not decoded. (-1: no such type.)
+  const std::optional<std::uint16_t> ignore_id = l.types().find(kIgnoreType);
+  const int ignore_type = ignore_id ? int{*ignore_id} : -1;
   // Ignore targets, walked in step with the entries (both in key order): an entry costs one
   // comparison unless it is a target.
   auto target = ignores_.lower_bound(l.at(applied_).key());

@@ -14,7 +14,9 @@ struct ReplayRecord {
   std::uint16_t realm;
   std::uint16_t shape_id;     // 0: no mutator runs (an ignored entry, or an ignore entry)
   std::uint16_t first_value;  // index of its first field value in the batch's value array
-  std::uint8_t counter;
+  // 16 bits, not 8: the fetch loop then stores no byte, which the compiler would have to treat
+  // as possibly changing any object (and reload the decoder's state after it).
+  std::uint16_t counter;
 };
 static_assert(sizeof(ReplayRecord) == 16, "ReplayRecord is part of the FFI layout");
 

@@ -105,8 +105,8 @@ int bench_replay(const std::vector<std::string>& args) {
       start = std::chrono::steady_clock::now();
       c.run_script("bench:CatchUp()");
       double rewind = seconds_since(start);
-      report.add("late insert 1000 from the end: submit", "seconds", submit);
-      report.add("late insert 1000 from the end: rewind + replay", "seconds", rewind);
+      report.add("late insert 1000 from the end: submit", "ms", submit * 1000);
+      report.add("late insert 1000 from the end: rewind + replay", "ms", rewind * 1000);
       report.add("late insert: rewind + replay / full replay", "ratio", rewind / t);
       report.add("late insert: submit + rewind + replay / full replay", "ratio", (submit + rewind) / t);
     }

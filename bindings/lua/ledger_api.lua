@@ -17,7 +17,7 @@ local jit_flush, getinfo, load = jit.flush, debug.getinfo, load
 ffi.cdef [[
 typedef struct {
   uint32_t timestamp; uint32_t creator; uint16_t realm; uint16_t shape_id; uint16_t first_value;
-  uint8_t counter;
+  uint16_t counter;
 } tally_replay_record;
 typedef struct { const tally_replay_record* records; const double* values; uint32_t news; } tally_replay_batch;
 typedef size_t (*tally_fetch_fn)(void*, size_t, tally_replay_batch*);

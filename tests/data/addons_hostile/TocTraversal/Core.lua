@@ -1,0 +1,2 @@
+-- Runs only if the toc is accepted, which it must not be.
+TocTraversalRan = true
