@@ -229,7 +229,11 @@ JournalScan read_journal(std::span<const std::uint8_t> bytes, std::string_view s
 // Opening and repairing
 
 Journal::Journal(std::filesystem::path path, int fd, JournalOptions options)
-    : path_(std::move(path)), fd_(fd), options_(options), last_sync_(Clock::now()) {}
+    : path_(std::move(path)), fd_(fd), options_(options) {
+  if (options_.fsync == FsyncPolicy::Interval) {
+    syncer_ = std::make_unique<JournalSyncer>(fd_, path_, options_.interval);
+  }
+}
 
 Journal::Journal(Journal&& o) noexcept
     : path_(std::move(o.path_)),
@@ -240,7 +244,7 @@ Journal::Journal(Journal&& o) noexcept
       appended_(o.appended_),
       written_(o.written_),
       durable_(o.durable_),
-      last_sync_(o.last_sync_) {}
+      syncer_(std::move(o.syncer_)) {}
 
 Journal& Journal::operator=(Journal&& o) noexcept {
   if (this != &o) {
@@ -257,7 +261,7 @@ Journal& Journal::operator=(Journal&& o) noexcept {
     appended_ = o.appended_;
     written_ = o.written_;
     durable_ = o.durable_;
-    last_sync_ = o.last_sync_;
+    syncer_ = std::move(o.syncer_);
   }
   return *this;
 }
@@ -365,10 +369,11 @@ void Journal::append(const EncodedEntry& entry) {
 
   switch (options_.fsync) {
     case FsyncPolicy::EveryEntry: sync(); break;
-    case FsyncPolicy::Interval: poll(); break;
-    case FsyncPolicy::OnClose: break;
+    case FsyncPolicy::Interval: syncer_->submit(buffer_, appended_); break;
+    case FsyncPolicy::OnClose:
+      if (buffer_.size() >= (1u << 16)) flush();
+      break;
   }
-  if (buffer_.size() >= (1u << 16)) flush();
 }
 
 void Journal::append(const EntryView& entry) {
@@ -376,6 +381,7 @@ void Journal::append(const EntryView& entry) {
 }
 
 void Journal::flush() {
+  if (syncer_) return syncer_->drain();
   std::size_t done = 0;
   while (done < buffer_.size()) {
     ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
@@ -393,15 +399,20 @@ void Journal::flush() {
 
 void Journal::sync() {
   if (fd_ < 0) return;
+  if (syncer_) return syncer_->drain();
   flush();
   if (::fdatasync(fd_) != 0) throw JournalError(sys_error("cannot fsync journal", path_));
   durable_ = written_;
-  last_sync_ = Clock::now();
 }
 
 void Journal::poll() {
-  if (fd_ < 0 || options_.fsync != FsyncPolicy::Interval || durable_ == appended_) return;
-  if (Clock::now() - last_sync_ >= options_.interval) sync();
+  if (syncer_) syncer_->check();
+}
+
+void Journal::stop_syncer() {
+  if (!syncer_) return;
+  durable_ = syncer_->durable();
+  syncer_.reset();
 }
 
 void Journal::close() {
@@ -410,10 +421,12 @@ void Journal::close() {
   try {
     sync();
   } catch (...) {
+    stop_syncer();
     fd_ = -1;
     ::close(fd);
     throw;
   }
+  stop_syncer();
   fd_ = -1;
   if (::close(fd) != 0) throw JournalError(sys_error("cannot close journal", path_));
 }

@@ -5,12 +5,14 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "runtime/journal_syncer.hpp"
 #include "runtime/ledger.hpp"
 
 namespace tally {
@@ -35,8 +37,8 @@ class JournalError : public std::runtime_error {
 
 enum class FsyncPolicy {
   EveryEntry,  // each append is on disk before it returns
-  Interval,    // appends are buffered and synced when `interval` has passed (checked on append
-               // and on poll())
+  Interval,    // appends are handed to a thread that writes and fsyncs them every `interval`:
+               // no write or fsync on the appending thread
   OnClose,     // synced only by sync() and close(); a crash of the machine may lose the tail
 };
 
@@ -70,8 +72,6 @@ struct JournalContents {
 
 class Journal {
  public:
-  using Clock = std::chrono::steady_clock;
-
   // Opens or creates the journal at `path` for ledger `ledger_id`, verifies every record, and
   // repairs what a crash can leave: a torn or corrupt tail is cut off; corruption followed by
   // valid records is salvaged (the original is kept beside it as `<path>.corrupt-<n>`).
@@ -91,18 +91,20 @@ class Journal {
   void flush();
   // Writes and fsyncs: everything appended so far is durable when this returns.
   void sync();
-  // For the Interval policy: syncs when the interval has passed. Cheap; call once per frame.
+  // For the Interval policy: throws JournalError if a background write or fsync failed.
   void poll();
   void close();
 
   const std::filesystem::path& path() const { return path_; }
   std::uint64_t appended() const { return appended_; }  // entry records appended since open
-  std::uint64_t durable() const { return durable_; }    // of those, how many are fsynced
+  // Of those, how many are fsynced (for Interval, it grows in the background).
+  std::uint64_t durable() const { return syncer_ ? syncer_->durable() : durable_; }
 
  private:
   Journal(std::filesystem::path path, int fd, JournalOptions options);
   void write_record(std::span<const std::uint8_t> body);
   std::uint16_t journal_type_id(std::string_view type);
+  void stop_syncer();  // keeps what it made durable
 
   std::filesystem::path path_;
   int fd_ = -1;
@@ -113,7 +115,7 @@ class Journal {
   std::uint64_t appended_ = 0;
   std::uint64_t written_ = 0;        // entry records handed to the kernel
   std::uint64_t durable_ = 0;
-  Clock::time_point last_sync_;
+  std::unique_ptr<JournalSyncer> syncer_;  // Interval policy only
 };
 
 // A region of a journal that held no valid record: [begin, end) and why.

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "runtime/persistent_ledger.hpp"
 #include "temp_dir.hpp"
@@ -239,10 +240,17 @@ TEST_CASE("fsync policies decide what is durable") {
     CHECK(store.journal().durable() == 2);
   }
   {
+    // Interval: the journal's own thread makes appends durable, with no further call.
     auto store = PersistentLedger::open(dir / "interval", "x",
-                                        {FsyncPolicy::Interval, std::chrono::milliseconds(0)}, nullptr);
+                                        {FsyncPolicy::Interval, std::chrono::milliseconds(1)}, nullptr);
     store.insert(make_entry(1));
-    CHECK(store.journal().durable() == 1);
+    store.insert(make_entry(2));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (store.journal().durable() < 2 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    CHECK(store.journal().durable() == 2);
+    CHECK(PersistentLedger::open(dir / "interval", "x", {}, nullptr).ledger().size() == 2);
   }
   {
     auto store = PersistentLedger::open(dir / "slow", "x",
