@@ -640,11 +640,12 @@ void Client::tick(double now, double elapsed) {
 }
 
 void Client::end_frame(AddonProfiler::Clock::time_point started, AddonProfiler::Clock::time_point ended,
-                       double delivery_ms) {
+                       double delivery_ms, double cpu_ms) {
   double ms = std::chrono::duration<double, std::milli>(ended - started).count() + delivery_ms;
   ++frame_stats_.frames;
   frame_stats_.total_ms += ms;
   frame_stats_.max_ms = std::max(frame_stats_.max_ms, ms);
+  frame_stats_.max_cpu_ms = std::max(frame_stats_.max_cpu_ms, cpu_ms);
   profiler_.end_frame(started, ended, ms);
 }
 

@@ -94,15 +94,19 @@ class Client {
   bool run_slash_command(std::string_view text);
 
   // Wall time of this client's frames (the addon messages delivered to it, sync, timers,
-  // replay, OnUpdate), measured by the host.
+  // replay, OnUpdate), measured by the host; and the longest frame in the host thread's CPU
+  // time, which leaves out what the machine's scheduler gave to other processes.
   struct FrameStats {
     std::uint64_t frames = 0;
     double total_ms = 0;
     double max_ms = 0;
+    double max_cpu_ms = 0;
   };
   const FrameStats& frame_stats() const { return frame_stats_; }
-  // The host ran tick() from `started` to `ended`, after `delivery_ms` delivering messages.
-  void end_frame(AddonProfiler::Clock::time_point started, AddonProfiler::Clock::time_point ended, double delivery_ms);
+  // The host ran tick() from `started` to `ended`, after `delivery_ms` delivering messages;
+  // all of it took `cpu_ms` of CPU time.
+  void end_frame(AddonProfiler::Clock::time_point started, AddonProfiler::Clock::time_point ended, double delivery_ms,
+                 double cpu_ms);
 
   // Time in each addon's code, per frame (bindings/profiler.hpp). Kept across logins.
   const AddonProfiler& profiler() const { return profiler_; }

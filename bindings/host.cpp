@@ -1,6 +1,8 @@
 // The host loop: one clock, many clients, frames in a fixed client order.
 #include "bindings/host.hpp"
 
+#include <time.h>
+
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
@@ -14,6 +16,13 @@ namespace {
 NetworkOptions with_faults(NetworkOptions network, const FaultPlan& plan, const FaultPolicy& faults) {
   if (!network.policy && !(plan == FaultPlan{})) network.policy = faults.policy;
   return network;
+}
+
+// CPU time this thread has used, in ms.
+double thread_cpu_ms() {
+  timespec t{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
 }
 
 }  // namespace
@@ -60,9 +69,11 @@ void Host::tick(double dt) {
   fault_schedule_.apply(network_, now_);
   using Clock = AddonProfiler::Clock;
   std::vector<double> delivery_ms(clients_.size(), 0.0);  // part of each receiver's frame
+  std::vector<double> delivery_cpu_ms(clients_.size(), 0.0);
   for (const Delivery& d : network_.collect(now_)) {
     Client& receiver = *clients_[d.receiver - 1];
     if (!receiver.logged_in()) continue;
+    const double cpu_started = thread_cpu_ms();
     auto started = Clock::now();
     // A synced ledger's prefix is reserved for it: its frames go to the sync link, not to addons.
     if (SyncLink* sync = receiver.ledgers().sync_for_prefix(d.prefix)) {
@@ -73,13 +84,16 @@ void Host::tick(double dt) {
     }
     std::chrono::duration<double, std::milli> spent = Clock::now() - started;
     delivery_ms[d.receiver - 1] += spent.count();
+    delivery_cpu_ms[d.receiver - 1] += thread_cpu_ms() - cpu_started;
   }
   for (std::size_t i = 0; i < clients_.size(); ++i) {
     Client& c = *clients_[i];
     if (!c.logged_in()) continue;
+    const double cpu_started = thread_cpu_ms();
     auto started = Clock::now();
     c.tick(now_, dt);
-    c.end_frame(started, Clock::now(), delivery_ms[i]);
+    auto ended = Clock::now();
+    c.end_frame(started, ended, delivery_ms[i], thread_cpu_ms() - cpu_started + delivery_cpu_ms[i]);
   }
   if (tick_observer_) tick_observer_(*this);
 }

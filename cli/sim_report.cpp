@@ -69,6 +69,7 @@ nlohmann::json sim_report(Host& host, const ConvergenceWatch& watch) {
                        {"frames", f.frames},
                        {"frame_ms_mean", f.frames > 0 ? f.total_ms / static_cast<double>(f.frames) : 0.0},
                        {"frame_ms_max", f.max_ms},
+                       {"frame_cpu_ms_max", f.max_cpu_ms},
                        {"ledgers", ledgers}});
   }
   report["clients"] = clients;
