@@ -303,7 +303,7 @@ std::size_t LedgerBinding::fetch(std::size_t max, ReplayBatch* batch) {
       r.realm = key.realm;
       r.counter = key.counter;
       r.first_value = static_cast<std::uint16_t>(used);
-      r.shape_id = skip ? 0 : decoder_.decode(e.type_id, payload, batch_values_.get() + used);
+      r.shape_id = skip ? 0 : decoder_.decode(e.type_id, e.revision, payload, batch_values_.get() + used);
       fetched_hash_.add(r);
       if (!skip) used += payload[0];
       ++position;

@@ -72,12 +72,13 @@ void StringIds::grow() {
   mask_ = mask;
 }
 
-std::uint16_t ReplayDecoder::decode_new_layout(std::uint16_t type_id, std::span<const std::uint8_t> payload,
-                                                double* values) {
+std::uint16_t ReplayDecoder::decode_new_layout(std::uint16_t type_id, std::uint8_t revision,
+                                                std::span<const std::uint8_t> payload, double* values) {
   Layout layout;
+  layout.revision = revision;
   const std::uint8_t* p = payload.data();
   layout.field_count = *p++;
-  ReplayShape shape{type_id, {}, {}};
+  ReplayShape shape{type_id, revision, {}, {}};
   for (std::uint8_t f = 0; f < layout.field_count; ++f) {
     std::uint8_t name_size = *p;
     auto kind = static_cast<ValueKind>(p[1 + name_size]);
@@ -93,6 +94,7 @@ std::uint16_t ReplayDecoder::decode_new_layout(std::uint16_t type_id, std::span<
     p = skip_value(kind, p + h.size);
   }
   std::string signature(reinterpret_cast<const char*>(&type_id), sizeof type_id);
+  signature.push_back(static_cast<char>(revision));
   signature.append(layout.headers.begin(), layout.headers.end());
   auto [it, added] = shape_ids_.try_emplace(std::move(signature), static_cast<std::uint16_t>(shape_ids_.size() + 1));
   if (added) {

@@ -21,9 +21,12 @@
 
 namespace tally {
 
-// The field layout of one kind of entry: its type and its fields' names and kinds.
+// The field layout of one kind of entry: its type, schema revision and its fields' names and
+// kinds. Entries of one type at different revisions have different shapes, so the Lua side
+// decides per shape (not per entry) whether an entry needs upcasting.
 struct ReplayShape {
   std::uint16_t type_id;
+  std::uint8_t revision;
   std::vector<std::string> fields;
   std::vector<ValueKind> kinds;
 };
@@ -133,16 +136,16 @@ class StringIds {
 class ReplayDecoder {
  public:
   // Decodes a payload that the ledger validated into `values` (one per field; strings as ids)
-  // and returns its shape id (from 1). Allocates only for a string or shape never seen before.
+  // and returns its shape id (from 1), which tells the type, revision and field layout. Allocates only for a string or shape never seen before.
   // Forced inline (with decode_with): as calls, they cost about 2 of the ~20 ns per entry of
   // the fetch loop, which then keeps its state on the stack.
-  [[gnu::always_inline]] std::uint16_t decode(std::uint16_t type_id, std::span<const std::uint8_t> payload,
-                                              double* values) {
-    // Most entries have the layout of the previous entry of their type.
-    if (type_id < layouts_.size()) {
+  [[gnu::always_inline]] std::uint16_t decode(std::uint16_t type_id, std::uint8_t revision,
+                                              std::span<const std::uint8_t> payload, double* values) {
+    // Most entries have the revision and layout of the previous entry of their type.
+    if (type_id < layouts_.size() && layouts_[type_id].revision == revision) {
       if (std::uint16_t shape = decode_with(layouts_[type_id], payload, values)) return shape;
     }
-    return decode_new_layout(type_id, payload, values);
+    return decode_new_layout(type_id, revision, payload, values);
   }
 
   // Whether strings or shapes are waiting for take_new_strings / take_new_shapes.
@@ -165,6 +168,7 @@ class ReplayDecoder {
   // comparing its field headers instead of looking its shape up.
   struct Layout {
     std::uint16_t shape_id = 0;  // 0: none yet
+    std::uint8_t revision = 0;
     std::uint8_t field_count = 0;
     std::vector<FieldHeader> fields;
     std::vector<std::uint8_t> headers;  // as they appear in the payload
@@ -173,13 +177,15 @@ class ReplayDecoder {
   // Decodes with `layout` and returns its shape id, or 0 when the payload's layout differs
   // (`values` may then be partly written).
   std::uint16_t decode_with(const Layout& layout, std::span<const std::uint8_t> payload, double* values);
-  // Finds (or makes) the shape of a payload whose layout differs from its type's last one.
-  std::uint16_t decode_new_layout(std::uint16_t type_id, std::span<const std::uint8_t> payload, double* values);
+  // Finds (or makes) the shape of a payload whose revision or layout differs from its type's
+  // last one.
+  std::uint16_t decode_new_layout(std::uint16_t type_id, std::uint8_t revision, std::span<const std::uint8_t> payload,
+                                  double* values);
 
   StringIds strings_;
   std::size_t strings_sent_ = 0;
   std::vector<Layout> layouts_;  // by type id
-  std::unordered_map<std::string, std::uint16_t> shape_ids_;  // by type id + field headers
+  std::unordered_map<std::string, std::uint16_t> shape_ids_;  // by type id + revision + field headers
   std::vector<std::pair<std::uint16_t, ReplayShape>> new_shapes_;
 };
 

@@ -59,7 +59,7 @@ Payload read_payload(lua_State* L, int index) {
   return payload;
 }
 
-// b:insert(type, data, timestamp, creator [, realm]) -> id | raises
+// b:insert(type, data, timestamp, creator [, revision [, realm]]) -> id | raises
 int ledger_insert(lua_State* L) {
   LedgerBinding& b = check(L);
   Entry entry;
@@ -67,7 +67,10 @@ int ledger_insert(lua_State* L) {
   entry.payload = read_payload(L, 3);
   auto ts = static_cast<std::uint32_t>(luaL_checknumber(L, 4));
   auto creator = static_cast<std::uint32_t>(luaL_checknumber(L, 5));
-  entry.key = {ts, 0, static_cast<std::uint16_t>(luaL_optinteger(L, 6, 0)), creator};
+  lua_Integer revision = luaL_optinteger(L, 6, 1);
+  if (revision < 1 || revision > 255) return luaL_argerror(L, 6, "revision must be in 1..255");
+  entry.revision = static_cast<std::uint8_t>(revision);
+  entry.key = {ts, 0, static_cast<std::uint16_t>(luaL_optinteger(L, 7, 0)), creator};
   auto counter = b.next_counter(ts, creator);
   if (!counter) throw InvalidEntry("more than 256 entries by one creator in one second");
   entry.key.counter = *counter;
@@ -91,7 +94,7 @@ void push_payload(lua_State* L, const Payload& payload) {
   }
 }
 
-// b:entry(id) -> type, data, timestamp, creator | nil
+// b:entry(id) -> type, data, timestamp, creator, revision | nil
 int ledger_entry(lua_State* L) {
   LedgerBinding& b = check(L);
   auto key = parse_entry_id(luaL_checkstring(L, 2));
@@ -103,7 +106,8 @@ int ledger_entry(lua_State* L) {
   push_payload(L, e.payload());
   lua_pushnumber(L, key->timestamp);
   lua_pushnumber(L, key->creator);
-  return 4;
+  lua_pushnumber(L, e.revision());
+  return 5;
 }
 
 // b:remote_front() -> { type, data, time, creator, counter, realm, id }, sender | nil
@@ -287,16 +291,18 @@ int ledger_new_strings(lua_State* L) {
   return 1;
 }
 
-// b:new_shapes() -> { {id=, type=, fields={...}, kinds={...}}, ... }
+// b:new_shapes() -> { {id=, type=, revision=, fields={...}, kinds={...}}, ... }
 int ledger_new_shapes(lua_State* L) {
   LedgerBinding& b = check(L);
   auto shapes = b.take_new_shapes();
   lua_createtable(L, static_cast<int>(shapes.size()), 0);
   for (std::size_t i = 0; i < shapes.size(); ++i) {
     const auto& [id, shape] = shapes[i];
-    lua_createtable(L, 0, 4);
+    lua_createtable(L, 0, 5);
     lua_pushinteger(L, id);
     lua_setfield(L, -2, "id");
+    lua_pushinteger(L, shape.revision);
+    lua_setfield(L, -2, "revision");
     lua_pushstring(L, std::string(b.type_name(shape.type_id)).c_str());
     lua_setfield(L, -2, "type");
     lua_createtable(L, static_cast<int>(shape.fields.size()), 0);
@@ -417,13 +423,14 @@ extern "C" void tally_replay_commit(void* binding, std::size_t count) {
 namespace tally {
 
 void push_entry_table(lua_State* L, const Entry& e) {
-  lua_createtable(L, 0, 7);
+  lua_createtable(L, 0, 8);
   lua_pushlstring(L, e.type.data(), e.type.size());
   lua_setfield(L, -2, "type");
   push_payload(L, e.payload);
   lua_setfield(L, -2, "data");
-  const std::pair<const char*, double> numbers[] = {
-      {"time", e.key.timestamp}, {"creator", e.key.creator}, {"counter", e.key.counter}, {"realm", e.key.realm}};
+  const std::pair<const char*, double> numbers[] = {{"time", e.key.timestamp}, {"creator", e.key.creator},
+                                                    {"counter", e.key.counter}, {"realm", e.key.realm},
+                                                    {"revision", e.revision}};
   for (const auto& [name, value] : numbers) {
     lua_pushnumber(L, value);
     lua_setfield(L, -2, name);

@@ -22,7 +22,7 @@ void push_ledger(lua_State* L, LedgerBindingOptions options, std::vector<std::st
 
 namespace tally {
 
-// Pushes an entry as addons see it: { type, data, time, creator, counter, realm, id }.
+// Pushes an entry as addons see it: { type, data, time, creator, counter, realm, revision, id }.
 void push_entry_table(lua_State* L, const Entry& entry);
 // The ledger userdata at `index` (raises a Lua error when it is not one, or closed).
 LedgerBinding* to_ledger_binding(lua_State* L, int index);

@@ -18,9 +18,12 @@ end
 
 -- -> array of { name, class, points, alts } in standings order (copies)
 function GuildDKP.Standings()
-  local s = state()
-  if not s then return nil end
-  return ns.standings(s)
+  if not state() then return nil end
+  local out = {}
+  for i, row in ipairs(ns.currentStandings()) do
+    out[i] = { name = row.name, class = row.class, points = row.points, alts = row.alts }
+  end
+  return out
 end
 
 -- -> main, array of { id, t, d, b, r, n } (copies)

@@ -121,13 +121,18 @@ frame:SetScript("OnEvent", function(self, _, name)
     initialState = newState,
     authorize = ns.authorize,
   }
+  -- The mutators go through a Tally.Model so that reports know which entries were applied.
+  local model = Tally.Model(ledger)
   local names = {}
   for entryType in pairs(ns.entryTypes) do names[#names + 1] = entryType end
   table.sort(names)
-  for _, entryType in ipairs(names) do ledger:RegisterMutator(entryType, logged(ns.entryTypes[entryType].apply)) end
+  for _, entryType in ipairs(names) do model:Mutator(entryType, logged(ns.entryTypes[entryType].apply)) end
+  -- Standings are computed again only after an entry that can change them was applied (or
+  -- replay started over), not on every read.
+  model:Report("standings", { inputs = ns.STANDINGS_INPUTS, compute = ns.standings })
   ledger:On("mutatorFailed", function(_, err) print("GuildDKP: replay stopped: " .. tostring(err)) end)
   ledger:On("stateChanged", function() ns.printNotices() end)
-  ns.ledger = ledger
+  ns.ledger, ns.model = ledger, model
 end)
 
 -- The state, caught up when only a few entries are pending (commands read it right after a

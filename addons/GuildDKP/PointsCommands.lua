@@ -6,9 +6,9 @@ local _, ns = ...
 -- Queries
 
 local function standings(classFilter)
-  local state, lag = ns.state()
+  local _, lag = ns.state()
   ns.replayNote(lag)
-  local rows = ns.standings(state, classFilter and strupper(classFilter))
+  local rows = ns.currentStandings(classFilter and strupper(classFilter))
   if #rows == 0 then ns.say("no one has points yet") end
   for rank, row in ipairs(rows) do
     print(string.format("%2d. %-12s %-8s %6d%s", rank, row.name, row.class, row.points,

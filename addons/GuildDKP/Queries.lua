@@ -4,7 +4,7 @@ local _, ns = ...
 -- Standings: every main with points or a roster entry (alts count on their main).
 -- Order: more points first; equal points by name in byte order (names are normalized, so
 -- this is the same on every client). -> array of { name, class, points, alts = "Alt1;Alt2" }
-function ns.standings(state, classFilter)
+function ns.standings(state)
   local seen, rows = {}, {}
   local names = {}
   for name in pairs(state.points) do names[#names + 1] = name end
@@ -15,11 +15,8 @@ function ns.standings(state, classFilter)
   for _, name in ipairs(names) do
     if not seen[name] and not state.alts[name] then
       seen[name] = true
-      local class = state.members[name] or "UNKNOWN"
-      if not classFilter or class == classFilter then
-        rows[#rows + 1] = { name = name, class = class, points = state.points[name] or 0,
-          alts = table.concat(ns.altsOf(state, name), ";") }
-      end
+      rows[#rows + 1] = { name = name, class = state.members[name] or "UNKNOWN", points = state.points[name] or 0,
+        alts = table.concat(ns.altsOf(state, name), ";") }
     end
   end
   table.sort(rows, function(a, b)
@@ -27,6 +24,22 @@ function ns.standings(state, classFilter)
     return a.name < b.name
   end)
   return rows
+end
+
+-- The entry types that can change the standings: points (awards, adjustments, purchases, decay,
+-- auction results) and the roster (members, alts).
+ns.STANDINGS_INPUTS = { "award", "adjust", "spend", "decay", "close", "member", "member_remove", "alt", "unalt" }
+
+-- The standings report (the state must be caught up first: ns.state()), of one class when
+-- `classFilter` is given. -> rows as ns.standings gives them, shared with the report: read only.
+function ns.currentStandings(classFilter)
+  local rows = ns.model:Value("standings")
+  if not classFilter then return rows end
+  local out = {}
+  for _, row in ipairs(rows) do
+    if row.class == classFilter then out[#out + 1] = row end
+  end
+  return out
 end
 
 -- The point changes of one character in log records first..last (all by default), in ledger

@@ -20,6 +20,7 @@ ns.SCHEMA = {
   reassign = { required = { loot = S, to = S, by = S }, optional = { reason = S } },
   disenchant = { required = { loot = S, by = S }, optional = { note = S } },
   __ignore = { required = { target = S } },
+  __saga = { required = { cause = S, saga = S } },  -- Tally.Model: a saga acted (Raids.lua)
 }
 
 local function is_count(value) return type(value) == "number" and value >= 1 and value == math.floor(value) end
@@ -208,14 +209,18 @@ frame:SetScript("OnEvent", function(self, event, name)
   self:UnregisterEvent("ADDON_LOADED")
   LootHistoryDB = type(LootHistoryDB) == "table" and LootHistoryDB or {}
   if LootHistoryDB.officerRank == nil then LootHistoryDB.officerRank = ns.DEFAULT_OFFICER_RANK end
+  LootHistoryDB.attendance = LootHistoryDB.attendance or {}
   -- Synced with the guild's other clients: new entries are pushed within seconds, a client
   -- that was offline catches up; received entries go through authorize(..., "receive").
   local ledger = Tally.NewLedger{ name = "LootHistory", persist = true, initialState = new_state, authorize = authorize,
                                   sync = { prefix = ns.SYNC_PREFIX, protocol = "tally" } }
-  -- Registered in a fixed order, not by pairs(): each registration restarts replay.
+  -- Registered through a Tally.Model (its sagas observe them) in a fixed order, not by pairs():
+  -- each registration restarts replay.
+  local model = Tally.Model(ledger)
   for _, entry_type in ipairs({ "raidStart", "boss", "raidEnd", "attendance", "drop", "roll", "loot", "reassign", "disenchant" }) do
-    ledger:RegisterMutator(entry_type, mutators[entry_type])
+    model:Mutator(entry_type, mutators[entry_type])
   end
+  ns.DefineAttendance(model)
   ledger:On("mutatorFailed", function(_, err) print("LootHistory: replay stopped: " .. tostring(err)) end)
   ns.ledger = ledger
   for i = 1, #ns.whenReady do ns.whenReady[i]() end

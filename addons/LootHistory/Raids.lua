@@ -30,17 +30,32 @@ end
 
 local function me() return ns.FullName(UnitName("player")) end
 
--- Submits the snapshot of `names` for the event `event_id` of raid `raid_id`, in as many
--- entries as the names need. -> number of names, or nil and why.
-local function submit_attendance(raid_id, event_id, names)
-  local packs = ns.PackNames(names)
-  for part, fields in ipairs(packs) do
-    local data = { raid = raid_id, event = event_id, part = part, parts = #packs }
-    for i, text in ipairs(fields) do data["n" .. i] = text end
-    local id, reason = ns.ledger:Submit("attendance", data)
-    if not id then return nil, reason end
+-- Attendance snapshots are a saga. A raid start, boss kill or raid end is written first (its
+-- snapshot names the event's entry id, known only once it is written); when it is applied, the
+-- client that recorded it writes the snapshot, exactly once: not again after a rewind or a
+-- reload, never by another client. The names are those of the moment the event was recorded,
+-- kept in LootHistoryDB.attendance until the saga acts (the raid's members when it acts if
+-- they were lost with a crash).
+function ns.DefineAttendance(model)
+  model:Command("attendance", {
+    args = { raid = "string", event = "string", names = "table" },
+    handler = function(state, args, emit)
+      local packs = ns.PackNames(args.names)
+      for part, fields in ipairs(packs) do
+        local data = { raid = args.raid, event = args.event, part = part, parts = #packs }
+        for i, text in ipairs(fields) do data["n" .. i] = text end
+        emit("attendance", data)
+      end
+    end,
+  })
+  local function snapshot(state, data, meta)
+    local names = LootHistoryDB.attendance[meta.id] or ns.RosterNames()
+    LootHistoryDB.attendance[meta.id] = nil
+    return "attendance", { raid = data.raid or meta.id, event = meta.id, names = names }
   end
-  return #names
+  model:Saga("startAttendance", { on = "raidStart", run = snapshot })
+  model:Saga("bossAttendance", { on = "boss", run = snapshot })
+  model:Saga("endAttendance", { on = "raidEnd", run = snapshot })
 end
 
 -- Attendance for a snapshot: the names given (`present`, an array: a raid recorded by someone
@@ -53,17 +68,25 @@ local function attendees(present)
   return names
 end
 
+-- Records a raid event; its attendance (`present` or the raid now) follows by the saga, at
+-- once: catching up applies the event, and the saga acts. -> entry id and the number of
+-- raiders present, or nil and why.
+local function record_event(entry_type, data, present)
+  local names = attendees(present)
+  local id, reason = ns.ledger:Submit(entry_type, data)
+  if not id then return nil, reason end
+  LootHistoryDB.attendance[id] = names
+  ns.CurrentState()
+  return id, #names
+end
+
 -- options = { name, difficulty, present } -> raid id and the number of raiders present, or nil
 -- and why.
 function ns.StartRaid(instance, options)
-  local id, reason = ns.ledger:Submit("raidStart", {
+  return record_event("raidStart", {
     instance = instance, name = options.name, difficulty = options.difficulty,
     size = options.present and #options.present or (IsInRaid() and GetNumGroupMembers() or 0), by = me(),
-  })
-  if not id then return nil, reason end
-  local present, why = submit_attendance(id, id, attendees(options.present))
-  if not present then return nil, "raid started but attendance refused: " .. tostring(why) end
-  return id, present
+  }, options.present)
 end
 
 -- Records a boss kill in the open raid (or `raid_id`), attendance from `present` or the raid.
@@ -71,22 +94,14 @@ end
 function ns.BossKill(state, boss, raid_id, present)
   local raid = raid_id and state.raids[raid_id] or ns.OpenRaid(state)
   if not raid then return nil, "no raid is running: /loot raid start <instance> first" end
-  local id, reason = ns.ledger:Submit("boss", { raid = raid.id, boss = boss, instance = raid.instance, by = me() })
-  if not id then return nil, reason end
-  local count, why = submit_attendance(raid.id, id, attendees(present))
-  if not count then return nil, "boss kill recorded but attendance refused: " .. tostring(why) end
-  return id, count
+  return record_event("boss", { raid = raid.id, boss = boss, instance = raid.instance, by = me() }, present)
 end
 
--- Ends `raid` with a last attendance snapshot (from `present` or the raid). -> end entry id and
--- raiders present, or nil and why.
+-- Ends `raid`, attendance from `present` or the raid. -> end entry id and raiders present, or
+-- nil and why.
 function ns.EndRaid(raid, present)
   if raid.ended then return nil, "that raid has already ended" end
-  local id, reason = ns.ledger:Submit("raidEnd", { raid = raid.id, by = me() })
-  if not id then return nil, reason end
-  local count, why = submit_attendance(raid.id, id, attendees(present))
-  if not count then return nil, "raid ended but attendance refused: " .. tostring(why) end
-  return id, count
+  return record_event("raidEnd", { raid = raid.id, by = me() }, present)
 end
 
 -- The names of an event's attendance snapshot -> names (array), complete (bool); nil when no

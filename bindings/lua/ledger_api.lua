@@ -5,7 +5,7 @@ local host, internal, ffi = ...
 
 local type, tostring, tonumber, error, pcall, ipairs, next, setmetatable, getmetatable =
   type, tostring, tonumber, error, pcall, ipairs, next, setmetatable, getmetatable
-local tconcat, strformat, strfind, unpack = table.concat, string.format, string.find, unpack
+local tconcat, tsort, strformat, strfind, unpack, floor = table.concat, table.sort, string.format, string.find, unpack, math.floor
 local safecall = internal.safecall
 local replay_as = internal.replay_as
 -- Captured before the sandbox removes them from the globals. `load` compiles the replay's own
@@ -111,21 +111,73 @@ local function wants_meta(mutator)
   return info.isvararg or info.nparams >= 3
 end
 
+-- Schema revisions. An entry carries the revision of its type that its writer knew. Replay
+-- hands the mutator the fields of the type's current revision: an older entry's fields go
+-- through the type's upcasters (revision n -> n + 1, chained) first; the stored entry, its key
+-- and content hash never change. An entry at a revision newer than this client knows is kept,
+-- synced and counted in the state hash, but not applied: replay records it (ledger:NewerEntries,
+-- the unknownRevision event) and applies it once a newer mutator is registered. All of this is
+-- decided per shape (type, revision, field layout), so entries at the current revision pay
+-- nothing for it.
+
+-- The upcasters of `entry_type` from revision `from` to the current one, as one function:
+-- fields of revision `from` -> fields of the current revision. An error (or a result that is
+-- not a table) stops replay at the entry like a mutator error, named after the upcaster.
+local function upcast_chain(p, entry_type, from)
+  local upcasters, current = p.upcasters[entry_type], p.revisions[entry_type]
+  return function(data, meta)
+    for n = from, current - 1 do
+      local ok, result = pcall(upcasters[n], data, meta)
+      if not ok then
+        error(strformat("upcaster of '%s' from revision %d failed: %s", entry_type, n, tostring(result)), 0)
+      end
+      if type(result) ~= "table" then
+        error(strformat("upcaster of '%s' from revision %d returned a %s, not the fields of revision %d",
+                        entry_type, n, type(result), n + 1), 0)
+      end
+      data = result
+    end
+    return data
+  end
+end
+
+-- The applier of a shape at a revision newer than the type's: the entry is not applied, only
+-- noted (by id: a rewind meets it again without noting it twice).
+local function newer_applier(p, shape)
+  local entry_type, revision = shape.type, shape.revision
+  return function(_, r)
+    local id = strformat("%08x-%02x-%04x-%08x", r.timestamp, r.counter, r.realm, r.creator)
+    if p.newer[id] then return end
+    local entry = { id = id, type = entry_type, revision = revision }
+    p.newer[id] = entry
+    p.newer_count = p.newer_count + 1
+    p.newer_met[#p.newer_met + 1] = entry
+  end
+end
+
 -- The applier of one shape: copies an entry's values into the shape's data table (and its key
 -- into meta when the mutator takes it) and calls the mutator. One generated function per shape
--- and mutator, so each call site in a trace sees one field layout and one mutator. False when
--- the type has no mutator.
+-- and mutator, so each call site in a trace sees one field layout and one mutator. An entry at
+-- an older revision gets a fresh data table (upcasters may keep or change it) and goes through
+-- the upcasters first. False when the type has no mutator.
 local function compile_applier(p, shape)
   local mutator = p.mutators[shape.type]
   if not mutator then
     p.appliers[shape.id] = false
     return
   end
+  local current = p.revisions[shape.type]
+  if shape.revision > current then
+    p.appliers[shape.id] = newer_applier(p, shape)
+    return
+  end
+  local upcasting = shape.revision < current
   local lines = {
-    "local strings, data, meta, mutator = ...",
+    "local strings, data, meta, mutator, upcast = ...",
     "return function(state, r, values)",
     "local first = r.first_value",
   }
+  if upcasting then lines[#lines + 1] = "local data = {}" end
   for i, name in ipairs(shape.fields) do
     local kind = shape.kinds[i]
     local read = "values[first + " .. (i - 1) .. "]"
@@ -133,14 +185,16 @@ local function compile_applier(p, shape)
     elseif kind == "boolean" then read = "(" .. read .. " ~= 0)" end
     lines[#lines + 1] = strformat("data[%q] = %s", name, read)
   end
-  if wants_meta(mutator) then
+  if upcasting or wants_meta(mutator) then
     lines[#lines + 1] = strformat(
       "meta.time, meta.creator, meta.counter, meta.realm, meta.type = r.timestamp, r.creator, r.counter, r.realm, %q",
       shape.type)
   end
+  if upcasting then lines[#lines + 1] = "data = upcast(data, meta)" end
   lines[#lines + 1] = "return mutator(state, data, meta) end"
   local chunk = load(tconcat(lines, "\n"), "=(tally replay shape)", "t")
-  p.appliers[shape.id] = chunk(p.strings, shape.data, p.meta, mutator)
+  p.appliers[shape.id] = chunk(p.strings, shape.data, p.meta, mutator,
+                               upcasting and upcast_chain(p, shape.type, shape.revision) or nil)
 end
 
 local function sync_tables(p)
@@ -321,6 +375,15 @@ local function replay_steps(p, now, frame_start)
   return applied_any
 end
 
+-- After replay: unknownRevision(ledger, entries) with the entries at a newer revision that
+-- replay met for the first time.
+local function report_newer(p)
+  if #p.newer_met == 0 then return end
+  local met = p.newer_met
+  p.newer_met = {}
+  fire(p, "unknownRevision", p.object, met)
+end
+
 -- One frame for one ledger: received entries, then replay; the frame's time goes to metrics.
 local function replay_frame(p, now)
   local b = p.binding
@@ -328,7 +391,10 @@ local function replay_frame(p, now)
   local committed = commit_remote(p, frame_start)
   local applied = replay_steps(p, now, frame_start)
   if committed or applied then b:record_frame(b.clock_ms() - frame_start) end
-  if applied then fire(p, "stateChanged", p.object) end
+  if applied then
+    report_newer(p)
+    fire(p, "stateChanged", p.object)
+  end
 end
 
 function internal.replay(now)
@@ -420,6 +486,10 @@ function Tally.NewLedger(options)
     handle = ffi.cast("void*", handle),  -- a light userdata argument would keep FFI calls out of traces
     authorize = options.authorize, initial_state = options.initialState,
     mutators = {}, shapes = {}, appliers = { [0] = false }, strings = {}, listeners = {}, snapshots = {},
+    revisions = setmetatable({}, { __index = function() return 1 end }),  -- type -> current revision
+    upcasters = {},  -- type -> { [n] = upcaster from revision n to n + 1 }
+    newer = {}, newer_count = 0,  -- entries at a newer revision than their type's: id -> entry; how many
+    newer_met = {},               -- those not reported yet (unknownRevision)
     since_checkpoint_ms = 0,
     meta = setmetatable({}, meta_meta), reflush_at = REFLUSH_AFTER,
   }
@@ -438,15 +508,52 @@ function Tally.NewLedger(options)
   return object
 end
 
--- ledger:RegisterMutator(type, function(state, data, meta) ... end)
-function Ledger:RegisterMutator(entry_type, mutator)
+-- The revision options of RegisterMutator -> revision, upcasters (a copy); raises naming the
+-- problem.
+local function revision_options(entry_type, options)
+  if options == nil then return 1, {} end
+  if type(options) ~= "table" then error("ledger:RegisterMutator: options must be a table { revision =, upcasters = }", 3) end
+  local revision = options.revision == nil and 1 or options.revision
+  if type(revision) ~= "number" or revision ~= floor(revision) or revision < 1 or revision > 255 then
+    error("ledger:RegisterMutator: revision of '" .. entry_type .. "' must be a whole number 1..255, got " .. tostring(revision), 3)
+  end
+  local given = options.upcasters or {}
+  if type(given) ~= "table" then error("ledger:RegisterMutator: upcasters must be a table { [n] = function(data, meta) }", 3) end
+  local upcasters = {}
+  for n = 1, revision - 1 do
+    if type(given[n]) ~= "function" then
+      error(strformat("ledger:RegisterMutator: '%s' at revision %d needs upcasters[%d], a function from revision %d to %d",
+                      entry_type, revision, n, n, n + 1), 3)
+    end
+    upcasters[n] = given[n]
+  end
+  for n in next, given do
+    if upcasters[n] == nil then
+      error(strformat("ledger:RegisterMutator: upcasters[%s] of '%s' is not a revision below %d", tostring(n), entry_type, revision), 3)
+    end
+  end
+  return revision, upcasters
+end
+
+-- ledger:RegisterMutator(type, function(state, data, meta) ... end [, { revision = n,
+--   upcasters = { [1] = function(data, meta) -> fields of revision 2, ... } }])
+function Ledger:RegisterMutator(entry_type, mutator, options)
   local p = check_self(self, "RegisterMutator")
   if type(entry_type) ~= "string" or type(mutator) ~= "function" then
-    error("Usage: ledger:RegisterMutator(type, function(state, data, meta))", 2)
+    error("Usage: ledger:RegisterMutator(type, function(state, data, meta) [, { revision = n, upcasters = {...} }])", 2)
   end
   if entry_type == IGNORE_TYPE then error("ledger:RegisterMutator: '" .. IGNORE_TYPE .. "' is reserved", 2) end
+  local revision, upcasters = revision_options(entry_type, options)
   local replaced = p.mutators[entry_type] ~= nil
   p.mutators[entry_type] = mutator
+  p.revisions[entry_type], p.upcasters[entry_type] = revision, upcasters
+  -- Entries of this type at a revision it did not know: replay below meets them again.
+  for id, entry in next, p.newer do
+    if entry.type == entry_type then
+      p.newer[id] = nil
+      p.newer_count = p.newer_count - 1
+    end
+  end
   for _, shape in next, p.shapes do
     if shape.type == entry_type then compile_applier(p, shape) end
   end
@@ -461,10 +568,11 @@ function Ledger:Submit(entry_type, data)
     error("Usage: ledger:Submit(type, data)", 2)
   end
   local time = p.binding:travel_time() or host.server_time()
-  local entry = { type = entry_type, data = data or {}, time = time, creator = host.player_id }
+  local revision = p.revisions[entry_type]
+  local entry = { type = entry_type, data = data or {}, time = time, creator = host.player_id, revision = revision }
   local ok, reason = authorized(p, entry, host.player_name, "submit")
   if not ok then return nil, reason end
-  return p.binding:insert(entry_type, data or {}, time, host.player_id)
+  return p.binding:insert(entry_type, data or {}, time, host.player_id, revision)
 end
 
 -- ledger:Ignore(id) -> id of the ignore entry | nil, reason. Ignoring an ignore restores its target.
@@ -472,13 +580,13 @@ function Ledger:Ignore(id)
   local p = check_self(self, "Ignore")
   if type(id) ~= "string" then error("Usage: ledger:Ignore(id)", 2) end
   if not p.binding:entry(id) then return nil, "no entry " .. id end
-  local entry = { type = IGNORE_TYPE, data = { target = id }, time = host.server_time(), creator = host.player_id }
+  local entry = { type = IGNORE_TYPE, data = { target = id }, time = host.server_time(), creator = host.player_id, revision = 1 }
   local ok, reason = authorized(p, entry, host.player_name, "submit")
   if not ok then return nil, reason end
   return p.binding:insert(IGNORE_TYPE, { target = id }, entry.time, host.player_id)
 end
 
--- ledger:Entry(id) -> type, data, time, creator (a copy) | nil
+-- ledger:Entry(id) -> type, data, time, creator, revision (a copy, as stored) | nil
 function Ledger:Entry(id)
   local p = check_self(self, "Entry")
   return p.binding:entry(id)
@@ -510,6 +618,7 @@ function Ledger:CatchUp()
       break
     end
   end
+  report_newer(p)
   fire(p, "stateChanged", self)
 end
 
@@ -525,6 +634,16 @@ function Ledger:StateHash()
 end
 
 function Ledger:Size() return check_self(self, "Size").binding:size() end
+
+-- ledger:NewerEntries() -> { { id, type, revision }, ... } in ledger order: the entries replay
+-- met at a revision newer than their type's mutator knows (kept and synced, not applied).
+function Ledger:NewerEntries()
+  local p = check_self(self, "NewerEntries")
+  local list = {}
+  for _, entry in next, p.newer do list[#list + 1] = { id = entry.id, type = entry.type, revision = entry.revision } end
+  tsort(list, function(a, b) return a.id < b.id end)  -- ids are fixed-width hex in key order
+  return list
+end
 
 -- ledger:TravelTo(timestamp): replay only entries at or before it; submits take that time.
 function Ledger:TravelTo(timestamp)
@@ -547,7 +666,10 @@ end
 -- ledger:Metrics() -> { events_applied, events_per_second, step_ms = {p50, p95, p99, max, ...},
 -- frame_ms = {...}, rewinds = {count, events_total, max_distance}, checkpoints = {...}, lag, ... }
 function Ledger:Metrics()
-  return check_self(self, "Metrics").binding:metrics(host.precise_time())
+  local p = check_self(self, "Metrics")
+  local metrics = p.binding:metrics(host.precise_time())
+  metrics.newer_revisions = p.newer_count
+  return metrics
 end
 
 -- ledger:SyncStatus() -> { state = "synced"|"out of sync"|"unknown", prefix, peers = { [name] =
@@ -576,14 +698,15 @@ function internal.authorize_send(name, entry)
   return p ~= nil and (authorized(p, entry, host.player_name, "send"))
 end
 
-local known_events = { stateChanged = true, restart = true, mutatorFailed = true, syncStateChanged = true }
+local known_events = { stateChanged = true, restart = true, mutatorFailed = true, syncStateChanged = true,
+                       unknownRevision = true }
 
 -- ledger:On(event, fn): stateChanged(ledger), restart(ledger), mutatorFailed(ledger, error),
--- syncStateChanged(ledger)
+-- syncStateChanged(ledger), unknownRevision(ledger, entries)
 function Ledger:On(event, fn)
   local p = check_self(self, "On")
   if not known_events[event] or type(fn) ~= "function" then
-    error("Usage: ledger:On(\"stateChanged\"|\"restart\"|\"mutatorFailed\"|\"syncStateChanged\", fn)", 2)
+    error("Usage: ledger:On(\"stateChanged\"|\"restart\"|\"mutatorFailed\"|\"syncStateChanged\"|\"unknownRevision\", fn)", 2)
   end
   local list = p.listeners[event] or {}
   list[#list + 1] = fn

@@ -138,16 +138,19 @@ local function observe(m, entry_type, observer)
   w.observers[#w.observers + 1] = observer
 end
 
--- model:Mutator(type, fn): the ledger's mutator for `type`, registered through the model so
--- that reports, repositories and sagas observing the type see its entries. Use it instead of
+-- model:Mutator(type, fn [, { revision = n, upcasters = {...} }]): the ledger's mutator for
+-- `type`, registered through the model so that reports, repositories and sagas observing the
+-- type see its entries (upcast to the current revision, as the mutator does). Use it instead of
 -- ledger:RegisterMutator for every type the model observes (registering on the ledger directly
 -- would bypass the observers). Registering again replays with the new mutator.
-function Model:Mutator(entry_type, fn)
+function Model:Mutator(entry_type, fn, options)
   local m = self_of(self, "Mutator")
-  if type(entry_type) ~= "string" or type(fn) ~= "function" then error("Usage: model:Mutator(type, function(state, data, meta))", 2) end
+  if type(entry_type) ~= "string" or type(fn) ~= "function" then
+    error("Usage: model:Mutator(type, function(state, data, meta) [, { revision = n, upcasters = {...} }])", 2)
+  end
   local w = wrapper(m, entry_type)
   w.user = fn
-  m.ledger:RegisterMutator(entry_type, w.apply)
+  m.ledger:RegisterMutator(entry_type, w.apply, options)
 end
 
 ------------------------------------------------------------------------------------------------
