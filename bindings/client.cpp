@@ -59,13 +59,18 @@ Client& client_of(lua_State* L) {
   return *static_cast<Client*>(lua_touserdata(L, lua_upvalueindex(1)));
 }
 
+// The text is handed over as a view: the log copies only what it keeps of a long line.
 int host_log(lua_State* L) {
-  client_of(L).append_log(false, luaL_checkstring(L, 1));
+  std::size_t len = 0;
+  const char* text = luaL_checklstring(L, 1, &len);
+  client_of(L).append_log(false, {text, len});
   return 0;
 }
 
 int host_log_error(lua_State* L) {
-  client_of(L).append_log(true, luaL_checkstring(L, 1));
+  std::size_t len = 0;
+  const char* text = luaL_checklstring(L, 1, &len);
+  client_of(L).append_log(true, {text, len});
   return 0;
 }
 
@@ -374,8 +379,8 @@ void Client::install_game_api() {
   lua_getfield(L, -1, "traceback");
   lua_setfield(L, -3, "traceback");
   lua_pop(L, 1);
-  set_function(L, this, "log", host_log);
-  set_function(L, this, "log_error", host_log_error);
+  set_function(L, this, "log", guarded<host_log>);
+  set_function(L, this, "log_error", guarded<host_log_error>);
   set_function(L, this, "precise_time", host_precise_time);
   set_function(L, this, "server_time", host_server_time);
   set_function(L, this, "is_logged_in", host_is_logged_in);
@@ -451,9 +456,9 @@ void Client::install_game_api() {
   lock_down(L);
 }
 
-void Client::append_log(bool error, std::string text) {
-  log_.push_back({host_.now(), error, std::move(text)});
-  if (sink_) sink_(*this, log_.back());
+void Client::append_log(bool error, std::string_view text) {
+  const LogLine& line = log_.append(host_.now(), error, text);
+  if (sink_) sink_(*this, line);
 }
 
 // Every entry from C++ into the client's Lua state runs inside lua_cpcall, so a Lua error,
@@ -518,6 +523,7 @@ void Client::call_internal(lua_State* L, const char* function, int nargs, int nr
 
 void Client::load_addons(const AddonCatalog& catalog) {
   catalog_ = catalog;
+  not_loaded_.clear();
   for (const std::string& warning : catalog_.warnings) append_log(true, warning);
   for (const AddonInfo& addon : catalog_.addons) {
     if (!addon.loadable) {
@@ -561,6 +567,12 @@ void Client::load_addon(const AddonInfo& addon) {
   for (const LoadStep& step : addon.steps) {
     std::string code = step.code;
     if (step.kind == LoadStep::LuaFile) {
+      std::error_code ec;
+      if (auto size = std::filesystem::file_size(step.path, ec); !ec && size > kMaxLuaSourceBytes) {
+        append_log(true, addon.name + ": " + step.path.string() + ": file of " + std::to_string(size >> 10) +
+                             " KiB is over the limit of " + std::to_string(kMaxLuaSourceBytes >> 10) + " KiB");
+        continue;
+      }
       try {
         code = read_file(step.path);
       } catch (const std::exception& e) {
@@ -745,10 +757,18 @@ void Client::load_saved_variables(const AddonInfo& addon) {
     }
     for (const auto& variable : variables) {
       if (std::find(names.begin(), names.end(), variable.first) == names.end()) continue;  // not declared
-      protect([&](lua_State* L) {
+      bool loaded = protect([&](lua_State* L) {
         push_saved_value(L, variable.second);
         lua_setglobal(L, variable.first.c_str());
       });
+      if (!loaded) {
+        // Most likely larger than the client's memory: the addon starts without it, and logout
+        // keeps what the file holds instead of writing what the addon made of nothing.
+        not_loaded_.insert({path, variable.first});
+        append_log(true, addon.name + ": SavedVariables " + variable.first + " not loaded from " + path.string() +
+                             " (see the error above); it stays in the file as it is, and changes to it in this "
+                             "session will not be saved");
+      }
     }
   }
 }
@@ -771,6 +791,10 @@ void Client::save_saved_variables(const AddonInfo& addon) {
     }
     savedvars::Variables out;
     for (const std::string& name : names) {
+      if (not_loaded_.contains({path, name})) {
+        if (auto it = previous.find(name); it != previous.end()) out.emplace_back(name, it->second);
+        continue;
+      }
       std::string problem;
       bool read = protect([&](lua_State* L) {
         lua_getglobal(L, name.c_str());

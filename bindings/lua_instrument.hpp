@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -21,6 +22,12 @@ inline constexpr std::string_view kLuaInstrumentPrefix =
 // ';' after it as invalid as in the original.
 inline constexpr std::string_view kLuaBudgetTick =
     "__tally_b[1] = __tally_b[1] - 1 if __tally_b[1] < 0 then __tally_b[1] = __tally_b[2]() end;";
+
+// The longest source a host instruments (an addon file, a loadstring text). Instrumenting takes
+// memory outside the Lua heap, up to about 40 times the source's size (a token per byte, a tick
+// per `do`), so a larger source is refused before it is looked at. Addon files are well under
+// 1 MiB.
+inline constexpr std::size_t kMaxLuaSourceBytes = 4u << 20;
 
 // Identifiers with this prefix are the runtime's; a source using one is refused.
 inline constexpr std::string_view kLuaReservedPrefix = "__tally_";

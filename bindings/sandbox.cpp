@@ -3,6 +3,7 @@
 
 #include <lua.hpp>
 
+#include "bindings/lua_guard.hpp"
 #include "bindings/lua_instrument.hpp"
 
 #include <algorithm>
@@ -175,6 +176,18 @@ void reset_budget(lua_State* L) {
 }
 
 bool load_addon_code(lua_State* L, std::string_view code, const char* chunk_name) {
+  if (code.size() > kMaxLuaSourceBytes) {
+    // Named as Lua names chunks ("=name", "@file", else the text's start), which may be the
+    // source itself.
+    std::string_view name(chunk_name);
+    bool named = name.starts_with('=') || name.starts_with('@');
+    name = named ? name.substr(1) : name.substr(0, std::min<std::size_t>(name.find('\n'), 40));
+    std::string message = (named ? std::string(name) : "[string \"" + std::string(name) + "...\"]") +
+                          ": source of " + std::to_string(code.size() >> 10) + " KiB is over the limit of " +
+                          std::to_string(kMaxLuaSourceBytes >> 10) + " KiB";
+    lua_pushlstring(L, message.data(), message.size());
+    return false;
+  }
   InstrumentedLua instrumented = instrument_lua_source(code);
   if (instrumented.ok &&
       luaL_loadbufferx(L, instrumented.code.data(), instrumented.code.size(), chunk_name, "t") == 0) {
@@ -193,7 +206,7 @@ bool load_addon_code(lua_State* L, std::string_view code, const char* chunk_name
 }
 
 void install_safe_builtins(lua_State* L) {
-  lua_pushcfunction(L, instrumented_loadstring);
+  lua_pushcfunction(L, guarded<instrumented_loadstring>);  // instrumenting allocates: bad_alloc
   lua_setglobal(L, "loadstring");
   lua_pushcfunction(L, safe_collectgarbage);
   lua_setglobal(L, "collectgarbage");
