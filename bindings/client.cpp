@@ -357,6 +357,9 @@ void Client::set_guild_rank(int rank) {
 
 void Client::install_game_api() {
   lua_State* L = lua_->get();
+  out_of_memory_ = false;
+  // Past the soft memory limit, addon code stops at its next budget check (see protect()).
+  lua_->on_over_soft_limit([](void* guard) { static_cast<RunawayGuard*>(guard)->stop_for_memory(); }, &guard_);
   open_allowed_libraries(L);
   install_runaway_guard(L, &guard_);
   install_safe_builtins(L);
@@ -485,6 +488,8 @@ bool Client::protect(const std::function<void(lua_State*)>& body) {
   auto limit = std::chrono::duration_cast<RunawayGuard::Clock::duration>(
       std::chrono::duration<double>(options_.script_time_limit));
   guard_.arm(RunawayGuard::Clock::now() + limit);
+  if (out_of_memory_) guard_.stop_for_memory();
+  lua_->take_soft_limit_crossed();
   std::size_t profiled = profiler_.depth();
   bool ok = lua_cpcall(L, run_protected_body, &call) == 0;
   std::string message;
@@ -499,14 +504,29 @@ bool Client::protect(const std::function<void(lua_State*)>& body) {
     append_log(true, "script ran too long (the error was caught by addon code)");
     ok = false;
   }
-  if (lua_->refused_allocations() != refused_before) {
+  // Past the soft limit (once out of memory, only on a refused allocation: the heap stays there).
+  bool crossed = lua_->take_soft_limit_crossed();
+  if (lua_->refused_allocations() != refused_before || (crossed && !out_of_memory_)) {
     // LuaJIT does not collect before failing an allocation: free what the failed code left so
     // the client can run again.
     lua_gc(L, LUA_GCCOLLECT, 0);
-    append_log(true, "memory limit of " + std::to_string(lua_->memory_limit() >> 20) +
-                         " MiB reached; " + std::to_string(lua_->memory_used() >> 10) + " KiB in use after collecting");
+    append_log(true, "memory limit of " + std::to_string(lua_->memory_limit() >> 20) + " MiB reached; " +
+                         std::to_string(lua_->memory_used() >> 10) + " KiB in use after collecting");
+    if (!out_of_memory_ && lua_->memory_used() > lua_->soft_memory_limit()) mark_out_of_memory(L);
   }
   return ok;
+}
+
+// What the addons keep fills the client's memory: their code stops for the rest of the session
+// (every call into it stops at its first budget check) and the JIT compiler is turned off, since
+// the host's own Lua still runs and an allocation that fails in compiled code crashes LuaJIT.
+void Client::mark_out_of_memory(lua_State* L) {
+  out_of_memory_ = true;
+  luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+  append_log(true, "out of memory: the addons keep " + std::to_string(lua_->memory_used() >> 10) +
+                       " KiB, over the " + std::to_string(lua_->soft_memory_limit() >> 10) + " KiB they may use of the " +
+                       std::to_string(lua_->memory_limit() >> 20) +
+                       " MiB memory limit; addon code is stopped until the next login");
 }
 
 // Calls internals[function] with the nargs values on top of the stack (inside protect()).

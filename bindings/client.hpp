@@ -124,6 +124,7 @@ class Client {
   void install_game_api();
   bool protect(const std::function<void(lua_State*)>& body);
   void call_internal(lua_State* L, const char* function, int nargs, int nresults);
+  void mark_out_of_memory(lua_State* L);
   void load_addon(const AddonInfo& addon);
   bool run_chunk(lua_State* L, std::string_view code, const std::string& chunk_name, int nargs);
   void load_saved_variables(const AddonInfo& addon);
@@ -143,6 +144,7 @@ class Client {
   std::set<std::pair<std::filesystem::path, std::string>> not_loaded_;
   ClientLog log_;
   std::function<void(const Client&, const LogLine&)> sink_;
+  bool out_of_memory_ = false;  // addon code stopped for the session (mark_out_of_memory)
   bool logged_in_ = false;
   bool logged_out_ = false;  // a later login starts a new session
   FrameStats frame_stats_;

@@ -437,6 +437,7 @@ void RunawayGuard::arm(Clock::time_point deadline, Clock::time_point now) {
   budget_ = kFirstBudget;
   armed_ = true;
   expired_ = false;
+  out_of_memory_ = false;
 }
 
 bool RunawayGuard::disarm() {
@@ -445,6 +446,7 @@ bool RunawayGuard::disarm() {
 }
 
 std::int64_t RunawayGuard::next_budget(Clock::time_point now) {
+  if (out_of_memory_) return 0;
   if (expired_ || !armed_ || now >= deadline_) {
     expired_ = true;
     return 0;

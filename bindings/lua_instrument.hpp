@@ -83,10 +83,18 @@ class RunawayGuard {
   void arm(Clock::time_point deadline, Clock::time_point now = Clock::now());
   // The call ended; true if it ran too long.
   bool disarm();
-  // For the checker: ticks until the next check, or 0 when the call has run too long. Once 0,
-  // always 0 until the next arm(), so an addon's pcall cannot swallow the kill. Also 0 outside a
-  // call: no addon code should run then.
+  // For the checker: ticks until the next check, or 0 when the call has run too long or was
+  // stopped for memory. Once 0, always 0 until the next arm(), so an addon's pcall cannot
+  // swallow the kill. Also 0 outside a call: no addon code should run then.
   std::int64_t next_budget(Clock::time_point now = Clock::now());
+  // Stops addon code at its next check because its state is out of memory. Only sets a flag, so
+  // the state's allocator may call it.
+  void stop_for_memory() { out_of_memory_ = true; }
+  // The error for the checker to raise when next_budget gave 0.
+  const char* stop_message() const {
+    return out_of_memory_ && !expired_ ? "not enough memory: the addons reached the client's memory limit"
+                                       : "script ran too long";
+  }
 
  private:
   Clock::time_point deadline_{};
@@ -94,6 +102,7 @@ class RunawayGuard {
   std::int64_t budget_ = kFirstBudget;
   bool armed_ = false;
   bool expired_ = false;
+  bool out_of_memory_ = false;
 };
 
 }  // namespace tally

@@ -94,14 +94,14 @@ void filter_table(lua_State* L, int index, Keep keep) {
 
 constexpr const char* kBudgetKey = "tally.budget";
 
-// The checker behind every budget tick: the next budget, or the kill. Raised from here, the
+// The checker behind every budget tick: the next budget, or the kill (for time or memory). Raised from here, the
 // error names the addon line that was running (level 1 is the Lua function that ticked).
 int budget_checker(lua_State* L) {
   auto* guard = static_cast<RunawayGuard*>(lua_touserdata(L, lua_upvalueindex(1)));
   std::int64_t budget = guard->next_budget();
   if (budget == 0) {
     luaL_where(L, 1);
-    lua_pushstring(L, "script ran too long");
+    lua_pushstring(L, guard->stop_message());
     lua_concat(L, 2);
     return lua_error(L);
   }

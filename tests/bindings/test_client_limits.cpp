@@ -105,3 +105,37 @@ TEST_CASE("a SavedVariables value too large for the client's memory stays in its
   // The other file of the addon is written as usual.
   CHECK(std::filesystem::exists(saved.path() / "Dagna/Tally/Dagna/SavedVariables/HostProbe.lua"));
 }
+
+TEST_CASE("sources over the size limit are refused before instrumenting") {
+  Bare bare;
+  std::string out = bare.one("local f, e = loadstring(string.rep('do end ', 700000)) print(f, e)");
+  CHECK(out == "nil [string \"" + std::string("do end do end do end do end do end do en") +
+                   "...\"]: source of 4785 KiB is over the limit of 4096 KiB");
+  CHECK(bare.one("print(type(loadstring(string.rep('do end ', 100000))))") == "function");
+}
+
+TEST_CASE("addons that keep filling their memory are stopped, JIT-compiled or not; the host goes on") {
+  Host host;
+  Client& hoarder = host.add_client({.name = "Hoarder", .memory_limit = 32u << 20});
+  Client& bystander = host.add_client({.name = "Bystander"});
+  host.start();
+  // The loop gets compiled on the first frame; every frame keeps 100,000 more tables.
+  hoarder.run_script(R"(
+    Keep = {}
+    CreateFrame("Frame"):SetScript("OnUpdate", function() for i = 1, 1e5 do Keep[#Keep + 1] = { i } end end)
+    CreateFrame("Frame"):SetScript("OnUpdate", function() frames = (frames or 0) + 1 end)
+  )");
+  bystander.run_script("CreateFrame('Frame'):SetScript('OnUpdate', function() frames = (frames or 0) + 1 end)");
+  for (int i = 0; i < 30; ++i) host.tick(1.0 / 60);
+  CHECK(logged(hoarder, "memory limit of 32 MiB reached", true));
+  CHECK(logged(hoarder, "out of memory: the addons keep", true));
+  CHECK(logged(hoarder, "not enough memory: the addons reached the client's memory limit", true));
+  CHECK(hoarder.memory_used() <= (32u << 20));
+  CHECK(bystander.evaluate("return frames").values.at(0).as_number() == 30);
+  CHECK(texts(bystander, true).empty());
+  // The next session starts afresh.
+  hoarder.logout();
+  hoarder.login();
+  hoarder.run_script("print('alive')");
+  CHECK(texts(hoarder).back() == "alive");
+}
