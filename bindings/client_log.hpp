@@ -18,7 +18,7 @@ struct LogLine {
 
 class ClientLog {
  public:
-  static constexpr std::size_t kMaxLineBytes = 64u << 10;
+  static constexpr std::size_t kMaxLineBytes = 1u << 20;  // addons print exports as one line
   static constexpr std::size_t kMaxLines = 10'000;
   static constexpr std::size_t kMaxBytes = 8u << 20;  // the lines kept, texts and bookkeeping
 
