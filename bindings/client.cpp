@@ -59,13 +59,18 @@ Client& client_of(lua_State* L) {
   return *static_cast<Client*>(lua_touserdata(L, lua_upvalueindex(1)));
 }
 
+// The text is handed over as a view: the log copies only what it keeps of a long line.
 int host_log(lua_State* L) {
-  client_of(L).append_log(false, luaL_checkstring(L, 1));
+  std::size_t len = 0;
+  const char* text = luaL_checklstring(L, 1, &len);
+  client_of(L).append_log(false, {text, len});
   return 0;
 }
 
 int host_log_error(lua_State* L) {
-  client_of(L).append_log(true, luaL_checkstring(L, 1));
+  std::size_t len = 0;
+  const char* text = luaL_checklstring(L, 1, &len);
+  client_of(L).append_log(true, {text, len});
   return 0;
 }
 
@@ -352,6 +357,9 @@ void Client::set_guild_rank(int rank) {
 
 void Client::install_game_api() {
   lua_State* L = lua_->get();
+  out_of_memory_ = false;
+  // Past the soft memory limit, addon code stops at its next budget check (see protect()).
+  lua_->on_over_soft_limit([](void* guard) { static_cast<RunawayGuard*>(guard)->stop_for_memory(); }, &guard_);
   open_allowed_libraries(L);
   install_runaway_guard(L, &guard_);
   install_safe_builtins(L);
@@ -374,8 +382,8 @@ void Client::install_game_api() {
   lua_getfield(L, -1, "traceback");
   lua_setfield(L, -3, "traceback");
   lua_pop(L, 1);
-  set_function(L, this, "log", host_log);
-  set_function(L, this, "log_error", host_log_error);
+  set_function(L, this, "log", guarded<host_log>);
+  set_function(L, this, "log_error", guarded<host_log_error>);
   set_function(L, this, "precise_time", host_precise_time);
   set_function(L, this, "server_time", host_server_time);
   set_function(L, this, "is_logged_in", host_is_logged_in);
@@ -451,9 +459,9 @@ void Client::install_game_api() {
   lock_down(L);
 }
 
-void Client::append_log(bool error, std::string text) {
-  log_.push_back({host_.now(), error, std::move(text)});
-  if (sink_) sink_(*this, log_.back());
+void Client::append_log(bool error, std::string_view text) {
+  const LogLine& line = log_.append(host_.now(), error, text);
+  if (sink_) sink_(*this, line);
 }
 
 // Every entry from C++ into the client's Lua state runs inside lua_cpcall, so a Lua error,
@@ -480,6 +488,8 @@ bool Client::protect(const std::function<void(lua_State*)>& body) {
   auto limit = std::chrono::duration_cast<RunawayGuard::Clock::duration>(
       std::chrono::duration<double>(options_.script_time_limit));
   guard_.arm(RunawayGuard::Clock::now() + limit);
+  if (out_of_memory_) guard_.stop_for_memory();
+  lua_->take_soft_limit_crossed();
   std::size_t profiled = profiler_.depth();
   bool ok = lua_cpcall(L, run_protected_body, &call) == 0;
   std::string message;
@@ -494,14 +504,29 @@ bool Client::protect(const std::function<void(lua_State*)>& body) {
     append_log(true, "script ran too long (the error was caught by addon code)");
     ok = false;
   }
-  if (lua_->refused_allocations() != refused_before) {
+  // Past the soft limit (once out of memory, only on a refused allocation: the heap stays there).
+  bool crossed = lua_->take_soft_limit_crossed();
+  if (lua_->refused_allocations() != refused_before || (crossed && !out_of_memory_)) {
     // LuaJIT does not collect before failing an allocation: free what the failed code left so
     // the client can run again.
     lua_gc(L, LUA_GCCOLLECT, 0);
-    append_log(true, "memory limit of " + std::to_string(lua_->memory_limit() >> 20) +
-                         " MiB reached; " + std::to_string(lua_->memory_used() >> 10) + " KiB in use after collecting");
+    append_log(true, "memory limit of " + std::to_string(lua_->memory_limit() >> 20) + " MiB reached; " +
+                         std::to_string(lua_->memory_used() >> 10) + " KiB in use after collecting");
+    if (!out_of_memory_ && lua_->memory_used() > lua_->soft_memory_limit()) mark_out_of_memory(L);
   }
   return ok;
+}
+
+// What the addons keep fills the client's memory: their code stops for the rest of the session
+// (every call into it stops at its first budget check) and the JIT compiler is turned off, since
+// the host's own Lua still runs and an allocation that fails in compiled code crashes LuaJIT.
+void Client::mark_out_of_memory(lua_State* L) {
+  out_of_memory_ = true;
+  luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+  append_log(true, "out of memory: the addons keep " + std::to_string(lua_->memory_used() >> 10) +
+                       " KiB, over the " + std::to_string(lua_->soft_memory_limit() >> 10) + " KiB they may use of the " +
+                       std::to_string(lua_->memory_limit() >> 20) +
+                       " MiB memory limit; addon code is stopped until the next login");
 }
 
 // Calls internals[function] with the nargs values on top of the stack (inside protect()).
@@ -518,6 +543,7 @@ void Client::call_internal(lua_State* L, const char* function, int nargs, int nr
 
 void Client::load_addons(const AddonCatalog& catalog) {
   catalog_ = catalog;
+  not_loaded_.clear();
   for (const std::string& warning : catalog_.warnings) append_log(true, warning);
   for (const AddonInfo& addon : catalog_.addons) {
     if (!addon.loadable) {
@@ -561,6 +587,12 @@ void Client::load_addon(const AddonInfo& addon) {
   for (const LoadStep& step : addon.steps) {
     std::string code = step.code;
     if (step.kind == LoadStep::LuaFile) {
+      std::error_code ec;
+      if (auto size = std::filesystem::file_size(step.path, ec); !ec && size > kMaxLuaSourceBytes) {
+        append_log(true, addon.name + ": " + step.path.string() + ": file of " + std::to_string(size >> 10) +
+                             " KiB is over the limit of " + std::to_string(kMaxLuaSourceBytes >> 10) + " KiB");
+        continue;
+      }
       try {
         code = read_file(step.path);
       } catch (const std::exception& e) {
@@ -746,10 +778,18 @@ void Client::load_saved_variables(const AddonInfo& addon) {
     }
     for (const auto& variable : variables) {
       if (std::find(names.begin(), names.end(), variable.first) == names.end()) continue;  // not declared
-      protect([&](lua_State* L) {
+      bool loaded = protect([&](lua_State* L) {
         push_saved_value(L, variable.second);
         lua_setglobal(L, variable.first.c_str());
       });
+      if (!loaded) {
+        // Most likely larger than the client's memory: the addon starts without it, and logout
+        // keeps what the file holds instead of writing what the addon made of nothing.
+        not_loaded_.insert({path, variable.first});
+        append_log(true, addon.name + ": SavedVariables " + variable.first + " not loaded from " + path.string() +
+                             " (see the error above); it stays in the file as it is, and changes to it in this "
+                             "session will not be saved");
+      }
     }
   }
 }
@@ -772,6 +812,10 @@ void Client::save_saved_variables(const AddonInfo& addon) {
     }
     savedvars::Variables out;
     for (const std::string& name : names) {
+      if (not_loaded_.contains({path, name})) {
+        if (auto it = previous.find(name); it != previous.end()) out.emplace_back(name, it->second);
+        continue;
+      }
       std::string problem;
       bool read = protect([&](lua_State* L) {
         lua_getglobal(L, name.c_str());

@@ -7,11 +7,14 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
+#include "bindings/client_log.hpp"
 #include "bindings/ledger_registry.hpp"
 #include "bindings/lua_instrument.hpp"
 #include "bindings/lua_state.hpp"
@@ -42,12 +45,6 @@ struct ClientOptions {
 
 // A value passed with an event: nil, boolean, number or string.
 using EventArg = std::variant<std::monostate, bool, double, std::string>;
-
-struct LogLine {
-  double time;
-  bool error;
-  std::string text;
-};
 
 class Client {
  public:
@@ -115,14 +112,15 @@ class Client {
   // The ledgers the client's addons opened (valid until the next logout).
   LedgerRegistry& ledgers() { return ledgers_; }
 
-  const std::vector<LogLine>& log() const { return log_; }
+  // The newest lines of the client's log, within ClientLog's bounds.
+  const ClientLog& log() const { return log_; }
   void set_log_sink(std::function<void(const Client&, const LogLine&)> sink) { sink_ = std::move(sink); }
   std::size_t memory_used() const { return lua_->memory_used(); }
   lua_State* lua() const { return lua_->get(); }
   Host& host() const { return host_; }
 
   // Called by the host functions given to Lua.
-  void append_log(bool error, std::string text);
+  void append_log(bool error, std::string_view text);
   // Authorization at stage "send" of a synced ledger: whether `entry` may leave this client.
   bool authorize_send(const std::string& ledger, const Entry& entry);
 
@@ -130,6 +128,7 @@ class Client {
   void install_game_api();
   bool protect(const std::function<void(lua_State*)>& body);
   void call_internal(lua_State* L, const char* function, int nargs, int nresults);
+  void mark_out_of_memory(lua_State* L);
   void load_addon(const AddonInfo& addon);
   bool run_chunk(lua_State* L, std::string_view code, const std::string& chunk_name, int nargs);
   void load_saved_variables(const AddonInfo& addon);
@@ -145,8 +144,11 @@ class Client {
   int internal_ref_ = -1;                 // registry reference to game_api.lua's internals
   std::vector<std::string> loaded_;
   AddonCatalog catalog_;                  // kept for SavedVariables at logout
-  std::vector<LogLine> log_;
+  // SavedVariables (file, variable) that failed to load this session: logout keeps their file value.
+  std::set<std::pair<std::filesystem::path, std::string>> not_loaded_;
+  ClientLog log_;
   std::function<void(const Client&, const LogLine&)> sink_;
+  bool out_of_memory_ = false;  // addon code stopped for the session (mark_out_of_memory)
   bool logged_in_ = false;
   bool logged_out_ = false;  // a later login starts a new session
   FrameStats frame_stats_;

@@ -12,13 +12,13 @@
 namespace tally {
 namespace {
 
-enum class Kind { Name, String, Number, Symbol, End };
+enum class Kind : unsigned char { Name, String, Number, Symbol, End };
 
+// 24 bytes: a source can be one token per byte, and every token is kept until the rewrite.
 struct Token {
-  Kind kind;
-  std::string_view text;
+  std::string_view text;  // a view of the source; End's is empty, at the end of the source
   int line;
-  std::size_t end;  // offset just past the token in the source
+  Kind kind;
 };
 
 // Thrown inside this file only; instrument_lua_source turns it into a result.
@@ -63,17 +63,13 @@ class Lexer {
  public:
   Lexer(std::string_view source, std::size_t start) : s_(source), p_(start) {}
 
+  // Lexes twice: first to count, so the token array is allocated once at its exact size.
   std::vector<Token> run() {
+    std::size_t count = 0;
+    Lexer(*this).each([&](const Token&) { ++count; });
     std::vector<Token> tokens;
-    for (;;) {
-      skip_space_and_comments();
-      if (p_ >= s_.size()) break;
-      const std::size_t begin = p_;
-      const int line = line_;
-      const Kind kind = scan();
-      tokens.push_back({kind, s_.substr(begin, p_ - begin), line, p_});
-    }
-    tokens.push_back({Kind::End, {}, line_, p_});
+    tokens.reserve(count);
+    each([&](const Token& t) { tokens.push_back(t); });
     return tokens;
   }
 
@@ -81,6 +77,20 @@ class Lexer {
   bool ends_in_line_comment() const { return ends_in_line_comment_; }
 
  private:
+  // Calls emit with every token, then with the End token.
+  template <typename Emit>
+  void each(Emit emit) {
+    for (;;) {
+      skip_space_and_comments();
+      if (p_ >= s_.size()) break;
+      const std::size_t begin = p_;
+      const int line = line_;
+      const Kind kind = scan();
+      emit(Token{s_.substr(begin, p_ - begin), line, kind});
+    }
+    emit(Token{s_.substr(p_, 0), line_, Kind::End});
+  }
+
   char at(std::size_t i) const { return i < s_.size() ? s_[i] : '\0'; }
   bool more() const { return p_ < s_.size(); }
   [[noreturn]] void fail(std::string what) const { throw SyntaxError{line_, std::move(what)}; }
@@ -281,7 +291,7 @@ bool is_plain_name(const Token& t) {
 // Finds where the tick goes in every loop body, function body and label run.
 class Rewriter {
  public:
-  explicit Rewriter(const std::vector<Token>& tokens) : t_(tokens) {}
+  Rewriter(std::string_view source, const std::vector<Token>& tokens) : source_(source), t_(tokens) {}
 
   // Offsets in the source after which a tick is inserted, ascending.
   std::vector<std::size_t> tick_offsets() {
@@ -297,7 +307,7 @@ class Rewriter {
       const Token& tok = t_[i_];
       if (is_word(tok, "do") || is_word(tok, "repeat")) {
         ++depth;
-        ticks.push_back(tok.end);
+        ticks.push_back(end_of(tok));
       } else if (is_word(tok, "function")) {
         ++depth;
         ticks.push_back(function_header());
@@ -306,7 +316,7 @@ class Rewriter {
       } else if (is_word(tok, "end") || is_word(tok, "until")) {
         if (--depth < 0) fail_at(tok, "no open block to close");
       } else if (is_symbol(tok, "::")) {
-        if (label_run()) ticks.push_back(t_[i_].end);
+        if (label_run()) ticks.push_back(end_of(t_[i_]));
       }
     }
     if (depth != 0) fail_at(t_[i_], "'end' expected");
@@ -314,6 +324,11 @@ class Rewriter {
   }
 
  private:
+  // The offset just past the token in the source.
+  std::size_t end_of(const Token& t) const {
+    return static_cast<std::size_t>(t.text.data() - source_.data()) + t.text.size();
+  }
+
   // Steps over the current token, which must be what `ok` says.
   void expect(bool ok, std::string_view what) {
     if (!ok) fail_at(t_[i_], what);
@@ -343,7 +358,7 @@ class Rewriter {
       }
     }
     if (!is_symbol(t_[i_], ")")) fail_at(t_[i_], "')' expected");
-    return t_[i_].end;
+    return end_of(t_[i_]);
   }
 
   // At `::`: skips one or more consecutive labels and the ';' that may end the last, leaving i_
@@ -368,6 +383,7 @@ class Rewriter {
              is_word(next, "elseif"));
   }
 
+  std::string_view source_;
   const std::vector<Token>& t_;
   std::size_t i_ = 0;
 };
@@ -389,8 +405,8 @@ InstrumentedLua instrument_lua_source(std::string_view source) {
   const std::size_t start = header_length(source);
   try {
     Lexer lexer(source, start);
-    const std::vector<Token> tokens = lexer.run();
-    const std::vector<std::size_t> ticks = Rewriter(tokens).tick_offsets();
+    // The tokens are freed before the output is built: the two are the instrumenter's peaks.
+    const std::vector<std::size_t> ticks = Rewriter(source, lexer.run()).tick_offsets();
 
     std::string& out = result.code;
     out.reserve(kLuaInstrumentPrefix.size() + source.size() +
@@ -421,6 +437,7 @@ void RunawayGuard::arm(Clock::time_point deadline, Clock::time_point now) {
   budget_ = kFirstBudget;
   armed_ = true;
   expired_ = false;
+  out_of_memory_ = false;
 }
 
 bool RunawayGuard::disarm() {
@@ -429,6 +446,7 @@ bool RunawayGuard::disarm() {
 }
 
 std::int64_t RunawayGuard::next_budget(Clock::time_point now) {
+  if (out_of_memory_) return 0;
   if (expired_ || !armed_ || now >= deadline_) {
     expired_ = true;
     return 0;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -21,6 +22,12 @@ inline constexpr std::string_view kLuaInstrumentPrefix =
 // ';' after it as invalid as in the original.
 inline constexpr std::string_view kLuaBudgetTick =
     "__tally_b[1] = __tally_b[1] - 1 if __tally_b[1] < 0 then __tally_b[1] = __tally_b[2]() end;";
+
+// The longest source a host instruments (an addon file, a loadstring text). Instrumenting takes
+// memory outside the Lua heap, up to about 40 times the source's size (a token per byte, a tick
+// per `do`), so a larger source is refused before it is looked at. Addon files are well under
+// 1 MiB.
+inline constexpr std::size_t kMaxLuaSourceBytes = 4u << 20;
 
 // Identifiers with this prefix are the runtime's; a source using one is refused.
 inline constexpr std::string_view kLuaReservedPrefix = "__tally_";
@@ -76,10 +83,18 @@ class RunawayGuard {
   void arm(Clock::time_point deadline, Clock::time_point now = Clock::now());
   // The call ended; true if it ran too long.
   bool disarm();
-  // For the checker: ticks until the next check, or 0 when the call has run too long. Once 0,
-  // always 0 until the next arm(), so an addon's pcall cannot swallow the kill. Also 0 outside a
-  // call: no addon code should run then.
+  // For the checker: ticks until the next check, or 0 when the call has run too long or was
+  // stopped for memory. Once 0, always 0 until the next arm(), so an addon's pcall cannot
+  // swallow the kill. Also 0 outside a call: no addon code should run then.
   std::int64_t next_budget(Clock::time_point now = Clock::now());
+  // Stops addon code at its next check because its state is out of memory. Only sets a flag, so
+  // the state's allocator may call it.
+  void stop_for_memory() { out_of_memory_ = true; }
+  // The error for the checker to raise when next_budget gave 0.
+  const char* stop_message() const {
+    return out_of_memory_ && !expired_ ? "not enough memory: the addons reached the client's memory limit"
+                                       : "script ran too long";
+  }
 
  private:
   Clock::time_point deadline_{};
@@ -87,6 +102,7 @@ class RunawayGuard {
   std::int64_t budget_ = kFirstBudget;
   bool armed_ = false;
   bool expired_ = false;
+  bool out_of_memory_ = false;
 };
 
 }  // namespace tally

@@ -22,7 +22,12 @@ void* LuaState::allocate(void* ud, void* ptr, std::size_t old_size, std::size_t 
     return nullptr;
   }
   void* out = std::realloc(ptr, new_size);
-  if (out != nullptr) budget->used = budget->used - old_bytes + new_size;
+  if (out == nullptr) return nullptr;
+  budget->used = budget->used - old_bytes + new_size;
+  if (budget->soft_limit != 0 && new_size > old_bytes && budget->used > budget->soft_limit) {
+    budget->crossed = true;
+    if (budget->over_soft != nullptr) budget->over_soft(budget->context);
+  }
   return out;
 }
 
@@ -31,6 +36,7 @@ LuaState::LuaState(std::size_t memory_limit) : budget_(std::make_unique<Budget>(
   L_ = lua_newstate(&LuaState::allocate, budget_.get());
   if (L_ == nullptr) throw std::runtime_error("cannot create a Lua state");
   budget_->limit = memory_limit;
+  budget_->soft_limit = memory_limit - memory_limit / 8;
 }
 
 LuaState::~LuaState() {

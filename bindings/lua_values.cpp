@@ -1,10 +1,11 @@
-// Conversion between Lua values and savedvars::Value, with cycle and depth checks.
+// Conversion between Lua values and savedvars::Value, with cycle, depth and copy checks.
 #include "bindings/lua_values.hpp"
 
 #include <lua.hpp>
 
 #include <cmath>
 #include <stdexcept>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace tally {
@@ -31,11 +32,17 @@ void push_saved_value(lua_State* L, const savedvars::Value& value) {
 
 namespace {
 
+// A table reached from several places is written once per place, as the game does. Copies are
+// counted: past kMaxCopiedValues a variable is refused, since a few tables that each hold the
+// next twice would otherwise be written 2^n times over (a few KB of Lua, gigabytes of file).
+constexpr std::size_t kMaxCopiedValues = 100'000;
+
 class Reader {
  public:
   explicit Reader(lua_State* L) : L_(L) {}
 
   savedvars::Value read(int index, const std::string& path, int depth) {
+    ++values_;
     switch (lua_type(L_, index)) {
       case LUA_TNIL: return {};
       case LUA_TBOOLEAN: return static_cast<bool>(lua_toboolean(L_, index));
@@ -62,8 +69,21 @@ class Reader {
     }
     const void* id = lua_topointer(L_, index);
     if (!on_path_.insert(id).second) throw std::runtime_error(path + ": cannot save a table that contains itself");
+    // A copy's inner tables were all read before, inside the first copy: only the outermost
+    // copy counts, with everything in it.
+    bool outermost_copy = false;
+    if (auto first = written_.find(id); first != written_.end() && !copying_) {
+      copied_ += first->second.values;
+      if (copied_ > kMaxCopiedValues) {
+        throw std::runtime_error(path + ": cannot save tables reached from more than one place (here and " +
+                                 first->second.path + ", among others) that would be copied over " +
+                                 std::to_string(kMaxCopiedValues) + " values");
+      }
+      outermost_copy = copying_ = true;
+    }
     luaL_checkstack(L_, 4, "SavedVariables nested too deeply");
     if (index < 0) index = lua_gettop(L_) + 1 + index;
+    const std::size_t values_before = values_;
     savedvars::Table out;
     lua_pushnil(L_);
     while (lua_next(L_, index) != 0) {
@@ -73,6 +93,8 @@ class Reader {
       lua_pop(L_, 1);
     }
     on_path_.erase(id);
+    if (outermost_copy) copying_ = false;
+    written_.try_emplace(id, Written{values_ - values_before, path});
     return out;
   }
 
@@ -94,8 +116,17 @@ class Reader {
     return std::string("[") + lua_typename(L_, lua_type(L_, index)) + "]";
   }
 
+  struct Written {
+    std::size_t values;  // keys and values inside the table, nested ones included
+    std::string path;    // where it was first written
+  };
+
   lua_State* L_;
   std::unordered_set<const void*> on_path_;  // tables being read: one seen again is a cycle
+  std::unordered_map<const void*, Written> written_;  // tables read whole
+  std::size_t values_ = 0;   // keys and values read so far
+  std::size_t copied_ = 0;   // of those, in second and later copies of a table
+  bool copying_ = false;     // inside a second or later copy
 };
 
 }  // namespace

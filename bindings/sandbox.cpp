@@ -3,6 +3,7 @@
 
 #include <lua.hpp>
 
+#include "bindings/lua_guard.hpp"
 #include "bindings/lua_instrument.hpp"
 
 #include <algorithm>
@@ -93,14 +94,14 @@ void filter_table(lua_State* L, int index, Keep keep) {
 
 constexpr const char* kBudgetKey = "tally.budget";
 
-// The checker behind every budget tick: the next budget, or the kill. Raised from here, the
+// The checker behind every budget tick: the next budget, or the kill (for time or memory). Raised from here, the
 // error names the addon line that was running (level 1 is the Lua function that ticked).
 int budget_checker(lua_State* L) {
   auto* guard = static_cast<RunawayGuard*>(lua_touserdata(L, lua_upvalueindex(1)));
   std::int64_t budget = guard->next_budget();
   if (budget == 0) {
     luaL_where(L, 1);
-    lua_pushstring(L, "script ran too long");
+    lua_pushstring(L, guard->stop_message());
     lua_concat(L, 2);
     return lua_error(L);
   }
@@ -175,6 +176,18 @@ void reset_budget(lua_State* L) {
 }
 
 bool load_addon_code(lua_State* L, std::string_view code, const char* chunk_name) {
+  if (code.size() > kMaxLuaSourceBytes) {
+    // Named as Lua names chunks ("=name", "@file", else the text's start), which may be the
+    // source itself.
+    std::string_view name(chunk_name);
+    bool named = name.starts_with('=') || name.starts_with('@');
+    name = named ? name.substr(1) : name.substr(0, std::min<std::size_t>(name.find('\n'), 40));
+    std::string message = (named ? std::string(name) : "[string \"" + std::string(name) + "...\"]") +
+                          ": source of " + std::to_string(code.size() >> 10) + " KiB is over the limit of " +
+                          std::to_string(kMaxLuaSourceBytes >> 10) + " KiB";
+    lua_pushlstring(L, message.data(), message.size());
+    return false;
+  }
   InstrumentedLua instrumented = instrument_lua_source(code);
   if (instrumented.ok &&
       luaL_loadbufferx(L, instrumented.code.data(), instrumented.code.size(), chunk_name, "t") == 0) {
@@ -193,7 +206,7 @@ bool load_addon_code(lua_State* L, std::string_view code, const char* chunk_name
 }
 
 void install_safe_builtins(lua_State* L) {
-  lua_pushcfunction(L, instrumented_loadstring);
+  lua_pushcfunction(L, guarded<instrumented_loadstring>);  // instrumenting allocates: bad_alloc
   lua_setglobal(L, "loadstring");
   lua_pushcfunction(L, safe_collectgarbage);
   lua_setglobal(L, "collectgarbage");

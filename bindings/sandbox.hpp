@@ -21,7 +21,8 @@ void install_runaway_guard(lua_State* L, RunawayGuard* guard);
 void reset_budget(lua_State* L);
 
 // Compiles addon text (never bytecode) with the budget checks in it. Pushes the addon's main
-// function and returns true, or pushes the error message and returns false.
+// function and returns true, or pushes the error message and returns false (also for a text
+// over kMaxLuaSourceBytes, refused before instrumenting).
 bool load_addon_code(lua_State* L, std::string_view code, const char* chunk_name);
 
 // Replaces loadstring with the instrumented text-only loader and collectgarbage with a safe subset.

@@ -142,7 +142,7 @@ int run_session(const std::vector<std::string>& args, const char* command, bool 
   host.shutdown();
   std::size_t errors = 0;
   for (const auto& c : host.clients()) {
-    for (const auto& line : c->log()) errors += line.error ? 1 : 0;
+    errors += c->log().errors();
   }
   std::printf("ran %d client(s) for %.1f s of game time (%lld frames); %zu error(s) logged\n", clients, duration,
               frames, errors);

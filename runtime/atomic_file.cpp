@@ -2,12 +2,15 @@
 #include "runtime/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 
 namespace tally {
 
@@ -25,13 +28,47 @@ void fsync_directory(const std::filesystem::path& dir) {
   if (rc != 0) fail("cannot fsync directory", dir);
 }
 
+constexpr std::string_view kTempMarker = ".tmp-";
+
+// The writer's pid when `name` is "<target>.tmp-<pid>-<n>" (what write_file_atomically names
+// its temporary files), else 0.
+pid_t temp_file_writer(std::string_view name, std::string_view target) {
+  if (!name.starts_with(target) || name.substr(target.size()).substr(0, kTempMarker.size()) != kTempMarker) return 0;
+  std::string_view rest = name.substr(target.size() + kTempMarker.size());
+  pid_t pid = 0;
+  auto [dash, pid_error] = std::from_chars(rest.data(), rest.data() + rest.size(), pid);
+  if (pid_error != std::errc() || pid <= 0 || dash == rest.data() + rest.size() || *dash != '-') return 0;
+  unsigned long sequence = 0;
+  const char* end = rest.data() + rest.size();
+  auto [last, sequence_error] = std::from_chars(dash + 1, end, sequence);
+  return sequence_error == std::errc() && last == end ? pid : 0;
+}
+
+// Removes the temporary files of `path` left by writers that were killed mid-write: only names
+// of our own pattern, and only those of processes that no longer exist (a live writer, in this
+// process or another, may still rename its file into place). Best effort: a file that cannot be
+// removed now is tried again at the next write.
+void remove_stale_temp_files(const std::filesystem::path& path) {
+  const std::string target = path.filename().string();
+  std::error_code ec;
+  std::filesystem::directory_iterator it(path.parent_path().empty() ? "." : path.parent_path(), ec);
+  for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    pid_t writer = temp_file_writer(it->path().filename().string(), target);
+    if (writer == 0 || writer == ::getpid()) continue;
+    if (::kill(writer, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge (EPERM)
+    std::error_code ignored;
+    std::filesystem::remove(it->path(), ignored);
+  }
+}
+
 }  // namespace
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view contents) {
+  remove_stale_temp_files(path);
   std::filesystem::path temp = path;
   // Unique per process and per call, so two writers in one process never share a temp file.
   static std::atomic<unsigned> sequence{0};
-  temp += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(sequence++);
+  temp += std::string(kTempMarker) + std::to_string(::getpid()) + "-" + std::to_string(sequence++);
   int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail("cannot create", temp);
   std::size_t done = 0;

@@ -481,8 +481,9 @@ void CrashLoop::check_saved_variables(const WriterReport& report) {
 }
 
 // A writer killed inside write_file_atomically leaves its temporary file
-// ("<file>.tmp-<pid>-<n>"): at most one per killed writer. Nothing removes them (see
-// docs/reliability.md), so they are counted; one of a writer that was not killed is an error.
+// ("<file>.tmp-<pid>-<n>"): at most one per killed writer, until the next writer's first write
+// removes it (runtime/atomic_file.cpp). They are counted; one of a writer that was not killed is
+// an error.
 void CrashLoop::check_temp_files() {
   std::map<pid_t, std::uint64_t> per_writer;
   std::uint64_t count = 0;

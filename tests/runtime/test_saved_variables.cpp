@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cfloat>
@@ -9,6 +10,7 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <random>
 #include <string>
@@ -766,6 +768,28 @@ TEST_CASE("atomic file writes") {
     CHECK(error.find(std::strerror(EACCES)) != std::string::npos);
     CHECK(tally::read_file(path) == "old contents");
     CHECK(only_target_remains());
+  }
+
+  SUBCASE("the next write removes the temporary files of killed writers, and nothing else") {
+    // A pid that no longer exists: a child that has exited and been reaped.
+    pid_t dead = ::fork();
+    REQUIRE(dead >= 0);
+    if (dead == 0) ::_exit(0);
+    REQUIRE(::waitpid(dead, nullptr, 0) == dead);
+    const std::string stale = "Addon.lua.tmp-" + std::to_string(dead) + "-3";
+    const std::vector<std::string> kept = {
+        "Addon.lua.tmp-" + std::to_string(::getppid()) + "-0",  // a live writer's
+        "Addon.lua.tmp-" + std::to_string(::getpid()) + "-99",  // this process's own
+        "Other.lua.tmp-" + std::to_string(dead) + "-3",         // another target's
+        "Addon.lua.tmp-" + std::to_string(dead) + "-3x",        // not our pattern
+        "Addon.lua.tmp-" + std::to_string(dead),
+        "Addon.lua.bak"};
+    for (const std::string& name : kept) tally::write_file_atomically(dir / name, "other");
+    std::ofstream(dir / stale) << "half a gener";
+    tally::write_file_atomically(path, "X = 1\n");
+    CHECK_FALSE(std::filesystem::exists(dir / stale));
+    for (const std::string& name : kept) CHECK(tally::read_file(dir / name) == "other");
+    CHECK(tally::read_file(path) == "X = 1\n");
   }
 
   SUBCASE("a missing directory or file is named in the error") {
