@@ -651,11 +651,14 @@ void Client::tick(double now, double elapsed) {
                                  AddonProfiler::Clock::now());
     }
   }
-  protect([&](lua_State* L) {
-    lua_pushnumber(L, now);
-    lua_pushnumber(L, elapsed);
-    call_internal(L, "tick", 2, 0);
-  });
+  // Timers, replay and OnUpdate in calls of their own: a kill ends the rest of its call.
+  const std::pair<const char*, double> parts[] = {{"tick", now}, {"replay", now}, {"update", elapsed}};
+  for (const auto& [part, arg] : parts) {
+    protect([&](lua_State* L) {
+      lua_pushnumber(L, arg);
+      call_internal(L, part, 1, 0);
+    });
+  }
   // Sync state changes reach the ledger's syncStateChanged listeners.
   for (auto& open : ledgers_.open()) {
     if (!open.sync) continue;

@@ -3,6 +3,7 @@
 
 #include <lua.hpp>
 
+#include "bindings/call_limits.hpp"
 #include "bindings/lua_guard.hpp"
 #include "bindings/lua_instrument.hpp"
 
@@ -166,6 +167,7 @@ void install_runaway_guard(lua_State* L, RunawayGuard* guard) {
   lua_pushcclosure(L, budget_checker, 1);
   lua_rawseti(L, -2, 2);
   lua_setfield(L, LUA_REGISTRYINDEX, kBudgetKey);
+  install_call_limits(L, guard);
 }
 
 void reset_budget(lua_State* L) {
@@ -173,6 +175,7 @@ void reset_budget(lua_State* L) {
   lua_pushinteger(L, 0);
   lua_rawseti(L, -2, 1);
   lua_pop(L, 1);
+  reset_call_limits(L);
 }
 
 bool load_addon_code(lua_State* L, std::string_view code, const char* chunk_name) {

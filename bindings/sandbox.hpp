@@ -14,10 +14,12 @@ class RunawayGuard;
 void open_allowed_libraries(lua_State* L);
 
 // Makes the state's budget table {ticks, checker} (see lua_instrument.hpp), the checker asking
-// `guard` and raising "script ran too long"; keeps the table in the registry only.
+// `guard` and raising "script ran too long"; keeps the table in the registry only. Also bounds
+// what runs inside one C call by the same guard (call_limits.hpp).
 void install_runaway_guard(lua_State* L, RunawayGuard* guard);
 
-// Zeroes the budget so the first check of the next call into addon code sees its new deadline.
+// Zeroes the budget so the first check of the next call into addon code sees its new deadline,
+// and forgets the nesting counts an error left.
 void reset_budget(lua_State* L);
 
 // Compiles addon text (never bytecode) with the budget checks in it. Pushes the addon's main

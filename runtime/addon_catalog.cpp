@@ -480,8 +480,23 @@ class StepBuilder {
     return fs::is_regular_file(info_.dir / relative, ec);
   }
 
+  // Paths are checked lexically first (addon_relative); a symbolic link inside the folder can
+  // still lead out of it, so the file's canonical path must be inside the folder's (which may
+  // itself be a link, as a developer's checkout often is).
+  void check_inside(const std::string& relative, const std::string& where) const {
+    std::error_code ec;
+    fs::path folder = fs::canonical(info_.dir, ec);
+    fs::path file = ec ? fs::path() : fs::canonical(info_.dir / relative, ec);
+    if (ec) throw AddonError(where + ": cannot resolve " + shown(relative) + ": " + ec.message());
+    std::string inside = file.lexically_relative(folder).generic_string();
+    if (inside.empty() || inside == ".." || inside.starts_with("../")) {
+      throw AddonError(where + ": path leaves the addon folder through a symbolic link: " + shown(relative));
+    }
+  }
+
   void add_lua(const std::string& relative, const std::string& where) {
     if (!exists(relative)) throw AddonError(where + ": file not found: " + relative);
+    check_inside(relative, where);
     info_.steps.push_back(
         {LoadStep::LuaFile, info_.dir / relative, {}, chunk_name(info_.name, relative)});
   }
@@ -498,6 +513,7 @@ class StepBuilder {
                        " levels");
     }
     if (!exists(relative)) throw AddonError(where + ": file not found: " + relative);
+    check_inside(relative, where);
 
     // Parsed once; a repeated include costs its size again against the per-addon budget.
     auto parsed = parsed_.find(relative);

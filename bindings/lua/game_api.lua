@@ -17,8 +17,18 @@ local internal = { replay = function() end }  -- ledger_api.lua replaces replay
 ------------------------------------------------------------------------------------------------
 -- Errors
 
+-- An error object as text without running addon code: its __tostring could error or spin,
+-- inside the message handler or the default handler, on every error. Tables, functions,
+-- threads and userdata show as tostring shows them without a metamethod.
+local function error_text(value)
+  local t = type(value)
+  if t == "string" then return value end
+  if t == "number" or t == "boolean" or t == "nil" then return tostring(value) end
+  return t .. ": " .. strformat("%p", value)
+end
+
 local function default_error_handler(message)
-  host.log_error(tostring(message))
+  host.log_error(error_text(message))
 end
 local error_handler = default_error_handler
 
@@ -31,27 +41,34 @@ function geterrorhandler()
   return error_handler
 end
 
--- Hands an error to the addon-set handler; an error inside that handler is logged, not raised.
-local function report(message)
-  local ok, err = pcall(error_handler, message)
-  if not ok then
-    host.log_error("error in error handler: " .. tostring(err) .. "; original error: " .. tostring(message))
-  end
-end
-
 -- A "script ran too long" kill must reach the host even through an addon's own handler.
 local function is_kill(message)
   return type(message) == "string" and strfind(message, "script ran too long", 1, true) ~= nil
 end
 
+-- Hands an error to the addon-set handler; an error inside that handler is logged, not raised.
+-- A handler that runs too long is dropped for the default one (the kill travels on).
+local function report(message)
+  local handler = error_handler
+  local ok, err = pcall(handler, message)
+  if ok then return end
+  if is_kill(err) then
+    if error_handler == handler then error_handler = default_error_handler end
+    default_error_handler(message)
+    error(err .. " (in the error handler, which is replaced by the default one)", 0)
+  end
+  host.log_error("error in error handler: " .. error_text(err) .. "; original error: " .. error_text(message))
+end
+
 local function with_trace(message)
   if is_kill(message) then return message end
-  return traceback(tostring(message), 2)
+  return traceback(error_text(message), 2)
 end
 
 -- Handlers that ran too long once are not called again, so one runaway script cannot eat every
 -- frame's time; the kill itself travels on to the host, which logs it.
 local disabled = setmetatable({}, { __mode = "k" })
+internal.disabled = disabled  -- ledger_api.lua disables authorize functions the same way
 
 ------------------------------------------------------------------------------------------------
 -- Profiling: the time of each call into addon code counts for the addon whose file defined the
@@ -380,11 +397,16 @@ local function run_timers()
   end
 end
 
--- One frame: the clock, due timers, then OnUpdate of shown frames in creation order.
-function internal.tick(now, elapsed)
+-- One frame is three calls from the host, each its own call into addon code, so that a kill
+-- (which stops the rest of its call) in one does not skip the others: tick (the clock and due
+-- timers), internal.replay (ledger_api.lua), then update (OnUpdate of shown frames in
+-- creation order).
+function internal.tick(now)
   frame_time = now
   run_timers()
-  internal.replay(now)
+end
+
+function internal.update(elapsed)
   local snapshot = { unpack(frames_in_order) }
   for i = 1, #snapshot do
     local frame = snapshot[i]

@@ -7,6 +7,7 @@ local type, tostring, tonumber, error, pcall, ipairs, next, setmetatable, getmet
   type, tostring, tonumber, error, pcall, ipairs, next, setmetatable, getmetatable
 local tconcat, tsort, strformat, strfind, unpack, floor = table.concat, table.sort, string.format, string.find, unpack, math.floor
 local safecall = internal.safecall
+local disabled = internal.disabled  -- functions stopped for running too long (game_api.lua)
 local replay_as = internal.replay_as
 -- Captured before the sandbox removes them from the globals. `load` compiles the replay's own
 -- generated code without the runaway ticks that `loadstring` inserts into addon code (the
@@ -239,12 +240,13 @@ local function apply_batch(p, count)
   local at = { 0 }
   local ok, err = pcall(replay_loop, p.appliers, p.state, fetched.records, fetched.values, n, at)
   local done = ok and n or at[1]
+  local failed_shape = not ok and fetched.records[done].shape_id or nil
   p.commit(p.handle, done)
   if p.reflush_at and p.binding:applied() >= p.reflush_at then
     p.reflush_at = nil
     jit_flush()
   end
-  if not ok then return done, err end
+  if not ok then return done, err, failed_shape end
   return done
 end
 
@@ -267,11 +269,26 @@ local function roll_back_failure(p)
   fire(p, "mutatorFailed", p.object, tostring(p.failed.error))
 end
 
--- A mutator failed at the entry replay stopped on. A kill travels on to the host at once (no
--- more addon code may run in this call); its rollback happens at the next frame.
-local function mutator_failed(p, err)
+-- A mutator that ran too long is not called again: until RegisterMutator replaces it, entries
+-- of its type fail at once, stopping replay as an erroring mutator does.
+local function disable_mutator(p, shape_id)
+  local entry_type = p.shapes[shape_id].type
+  local message = "mutator for '" .. entry_type .. "' is disabled: it ran too long"
+  p.mutators[entry_type] = function() error(message, 0) end
+  for _, shape in next, p.shapes do
+    if shape.type == entry_type then compile_applier(p, shape) end
+  end
+end
+
+-- A mutator (of the entry's shape) failed at the entry replay stopped on. A kill travels on to
+-- the host at once (no more addon code may run in this call); its rollback happens at the next
+-- frame.
+local function mutator_failed(p, err, shape_id)
   p.failed = { position = p.binding:applied(), error = err, size = p.binding:size() }
-  if is_kill(err) then error(err, 0) end
+  if is_kill(err) then
+    disable_mutator(p, shape_id)
+    error(err .. " (this mutator is disabled until RegisterMutator replaces it)", 0)
+  end
   roll_back_failure(p)
 end
 
@@ -297,9 +314,9 @@ local function run_batch(p, want)
     local room = b:events_to_checkpoint()
     if n > room then n = room end
     local started = b.clock_ms()
-    local done, err = apply_batch(p, n)
+    local done, err, failed_shape = apply_batch(p, n)
     total = total + done
-    if err then return total, err end
+    if err then return total, err, failed_shape end
     if done == 0 then break end
     maybe_checkpoint(p, b.clock_ms() - started)
   end
@@ -307,10 +324,16 @@ local function run_batch(p, want)
 end
 
 local function authorized(p, entry, sender, stage)
-  if not p.authorize then return true end
-  local ok, allowed, reason = pcall(p.authorize, entry, sender, stage)
+  local authorize = p.authorize
+  if not authorize then return true end
+  if disabled[authorize] then return false, "authorize is disabled: it ran too long" end
+  local ok, allowed, reason = pcall(authorize, entry, sender, stage)
   if not ok then
-    if is_kill(allowed) then error(allowed, 0) end  -- stop here; the entry stays undecided
+    if is_kill(allowed) then
+      -- Stop here (the entry stays undecided); from now on every entry is refused.
+      disabled[authorize] = true
+      error(allowed .. " (this authorize function is disabled: entries are refused)", 0)
+    end
     return false, "authorize failed: " .. tostring(allowed)
   end
   if not allowed then return false, reason or "not authorized" end
@@ -359,7 +382,7 @@ local function replay_steps(p, now, frame_start)
     local want = b:next_batch(spent)
     if want <= 0 then break end
     local started = b.clock_ms()
-    local done, err = run_batch(p, want)
+    local done, err, failed_shape = run_batch(p, want)
     local finished = b.clock_ms()
     spent = finished - frame_start
     if done > 0 then
@@ -367,7 +390,7 @@ local function replay_steps(p, now, frame_start)
       b:record_batch(done, finished - started, now)
     end
     if err then
-      mutator_failed(p, err)
+      mutator_failed(p, err, failed_shape)
       break
     end
     if done < want then break end  -- caught up, or at a failed entry
@@ -606,11 +629,11 @@ function Ledger:CatchUp()
   local failures = 0
   while b:applied() < replay_limit(p) do
     local started = b.clock_ms()
-    local done, err = run_batch(p, 1e15)
+    local done, err, failed_shape = run_batch(p, 1e15)
     if done > 0 then b:record_batch(done, b.clock_ms() - started, host.precise_time()) end
     if err then
       failures = failures + 1
-      mutator_failed(p, err)
+      mutator_failed(p, err, failed_shape)
       -- After the rollback, once more up to the failed entry; a second failure before it
       -- means the mutators are not deterministic: stop.
       if failures > 1 then break end

@@ -115,6 +115,30 @@ TEST_CASE("errors reach the error handler; an error inside it is logged, not fat
   CHECK(bare.one("print(pcall(seterrorhandler, 5))").find("Usage: seterrorhandler") != std::string::npos);
 }
 
+TEST_CASE("an error handler that runs too long is replaced by the default one") {
+  Bare bare({.name = "Tester", .memory_limit = 64u << 20, .script_time_limit = 0.05});
+  bare.run("seterrorhandler(function() while true do end end)");
+  bare.run("error('first')");
+  CHECK(logged(bare.client, "which is replaced by the default one", true));
+  CHECK(logged(bare.client, "first", true));
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 5; ++i) bare.run("error('again')");
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(40));
+  CHECK(logged(bare.client, "again", true));
+  auto errors = texts(bare.client, true);
+  CHECK(std::count_if(errors.begin(), errors.end(), [](const std::string& e) {
+          return e.find("script ran too long") != std::string::npos;
+        }) == 1);
+}
+
+TEST_CASE("error objects are shown without running their __tostring") {
+  Bare bare({.name = "Tester", .memory_limit = 64u << 20, .script_time_limit = 0.05});
+  bare.run("called = false error(setmetatable({}, { __tostring = function() called = true while true do end end }), 0)");
+  CHECK(bare.one("print(called)") == "false");
+  CHECK(logged(bare.client, "table: 0x", true));
+  CHECK_FALSE(logged(bare.client, "script ran too long", true));
+}
+
 TEST_CASE("frames receive events in registration order and run OnUpdate every frame") {
   Bare bare;
   bare.run(R"(

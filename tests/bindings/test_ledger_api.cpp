@@ -2,6 +2,9 @@
 // ignores, time travel, failures, knobs, persistence.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <chrono>
+
 #include "../runtime/temp_dir.hpp"
 #include "client_fixture.hpp"
 
@@ -128,6 +131,52 @@ TEST_CASE("a runaway mutator is killed and reported; the client goes on") {
   CHECK(bare.one("print((dkp:Lag()))") == "1");
   bare.run("print('alive')");
   CHECK(texts(bare.client).back() == "alive");
+}
+
+TEST_CASE("a killed mutator stays disabled until replaced, and OnUpdate still runs") {
+  Bare bare({.name = "Tester", .script_time_limit = 0.05});
+  bare.run(kDkp);
+  bare.run(R"(
+    updates = 0
+    CreateFrame("Frame"):SetScript("OnUpdate", function() updates = updates + 1 end)
+    dkp:RegisterMutator("loop", function() while true do end end)
+    dkp:Submit("award", { player = "Dagna", amount = 1 })
+    dkp:Submit("loop", {})
+  )");
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10; ++i) {
+    bare.run("dkp:Submit('award', { player = 'Dagna', amount = 1 })");  // the ledger changes every frame
+    bare.host.tick(0.1);
+  }
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(400));  // one kill, not ten
+  auto errors = texts(bare.client, true);
+  CHECK(std::count_if(errors.begin(), errors.end(), [](const std::string& e) {
+          return e.find("script ran too long") != std::string::npos;
+        }) == 1);
+  CHECK(logged(bare.client, "this mutator is disabled until RegisterMutator replaces it", true));
+  bare.host.tick(0.1);  // the ledger did not change: replay catches up to the entry and waits
+  CHECK(bare.one("print(updates)") == "11");
+  // Stopped at the entry, with mutatorFailed fired, as for an erroring mutator.
+  CHECK(bare.one("print(points('Dagna'), (dkp:Lag()))") == "1 11");
+  CHECK(logged(bare.client, "script ran too long", true));
+  CHECK(bare.one(R"(
+    local n = 0
+    for _, c in ipairs(calls) do if c == "failed:mutator for 'loop' is disabled: it ran too long" then n = n + 1 end end
+    print(n > 0))") == "true");
+  bare.run("dkp:RegisterMutator('loop', function() end)");
+  bare.host.tick(0.1);
+  CHECK(bare.one("print(points('Dagna'), (dkp:Lag()))") == "11 0");
+}
+
+TEST_CASE("an authorize function killed for running too long is disabled: entries are refused") {
+  Bare bare({.name = "Tester", .script_time_limit = 0.05});
+  bare.run(R"(
+    slow = true
+    guarded = Tally.NewLedger{ name = "Guarded", authorize = function() if slow then while true do end end return true end }
+  )");
+  bare.run("guarded:Submit('x', {})");
+  CHECK(logged(bare.client, "this authorize function is disabled: entries are refused", true));
+  CHECK(bare.one("slow = false print(guarded:Submit('x', {}))") == "nil authorize is disabled: it ran too long");
 }
 
 TEST_CASE("knobs: the reference preset applies 50 entries per half second") {

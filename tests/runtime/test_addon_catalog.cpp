@@ -422,6 +422,21 @@ TEST_CASE("include depth, XML budget and folder limits") {
   }
 }
 
+TEST_CASE("a listed file that is a symbolic link out of the folder is refused; a linked folder loads") {
+  TempDir dir;
+  write(dir / "outside.lua", "");
+  write_addon(dir / "elsewhere", "Real", "Real.lua\n");
+  write(dir / "AddOns/Linker/Linker.toc", "Secret.lua\nUI/a.xml\n");
+  fs::create_symlink(dir / "outside.lua", dir / "AddOns/Linker/Secret.lua");
+  fs::create_directory_symlink(dir / "elsewhere/Real", dir / "AddOns/Real");
+  auto catalog = scan_addons(dir / "AddOns");
+  REQUIRE(catalog.addons.size() == 2);
+  CHECK(catalog.addons[0].name == "Real");
+  CHECK(catalog.addons[0].loadable);
+  CHECK(catalog.addons[1].reason ==
+        "Linker: Linker.toc:1: path leaves the addon folder through a symbolic link: Secret.lua");
+}
+
 TEST_CASE("addon names sort case-insensitively, as the game sorts them") {
   CHECK(addon_name_less("aardvark", "LibStub"));
   CHECK(addon_name_less("LibStub", "libstub"));  // ties: bytewise, for a stable order
