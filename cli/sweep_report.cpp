@@ -73,8 +73,8 @@ std::string heat_map(const nlohmann::json& sweep, const std::string& id, const s
   const double panel = kLabelWidth + kCellWidth * static_cast<double>(batches.size());
   const double width = std::max(520.0, (panel + kPanelGap) * static_cast<double>(budgets.size()));
   const double height = kTop + kCellHeight * static_cast<double>(intervals.size()) + kBottom;
-  std::string out = "<svg id=\"" + id + "\" viewBox=\"0 0 " + num(width, 0) + " " + num(height, 0) + "\" width=\"" +
-                    num(width, 0) + "\" role=\"img\" aria-label=\"" + escape(title) + "\">\n<text class=\"title\" x=\"0\" y=\"14\">" +
+  std::string out = "<svg id=\"" + id + "\" viewBox=\"0 0 " + num(width, 0) + " " + num(height, 0) + "\" style=\"max-width:" +
+                    num(width, 0) + "px\" width=\"100%\" role=\"img\" aria-label=\"" + escape(title) + "\">\n<text class=\"title\" x=\"0\" y=\"14\">" +
                     escape(title) + " (" + escape(unit) + "; green " + num(lo, 3) + ", red " + num(hi, 3) + ")</text>\n";
   const std::string best = sweep["fastest_within_budget"].is_string() ? sweep["fastest_within_budget"].get<std::string>() : "";
   for (std::size_t p = 0; p < budgets.size(); ++p) {
@@ -115,8 +115,8 @@ std::string heat_map(const nlohmann::json& sweep, const std::string& id, const s
 }
 
 std::string rows_table(const nlohmann::json& sweep) {
-  std::string out = "<table>\n<tr><th>setting</th><th>catch-up (game s)</th><th>worst frame replay (ms)</th>"
-                    "<th>mean frame (ms)</th><th>worst replay, wall clock (ms)</th></tr>\n";
+  std::string out = "<table>\n<tr><th>setting</th><th>catch-up (game s)</th><th>worst frame, CPU (ms)</th>"
+                    "<th>mean frame, CPU (ms)</th><th>worst replay, wall clock (ms)</th></tr>\n";
   for (const auto& r : sweep["rows"]) {
     out += std::string(r["role"] == "grid" ? "<tr>" : "<tr class=\"total\">") + "<td>" + escape(r["label"].get<std::string>()) +
            "</td><td>" + (r["caught_up"].get<bool>() ? "" : "~") + num(r["catch_up_s"].get<double>(), 3) + "</td><td>" +
@@ -139,7 +139,7 @@ std::string render_sweep_html(const nlohmann::json& sweep) {
   };
   figure("workload", std::to_string(sweep["entries"].get<std::size_t>()) + " DKP awards caught up at " +
                          num(sweep["fps"].get<double>(), 0) + " FPS, replay budget " + num(budget, 2) + " ms per frame");
-  figure("measured cost", num(rec["ns_per_event"].get<double>(), 1) + " ns per event in frames → " +
+  figure("measured cost", num(rec["ns_per_event"].get<double>(), 1) + " ns of CPU per event in frames → " +
                               num(rec["events_per_frame"].get<double>(), 0) + " events per frame");
   figure("recommended", escape(rec["knobs"].get<std::string>()) + ": expected catch-up " +
                             num(rec["expected_catch_up_s"].get<double>(), 3) + " s (reference knobs " +
@@ -153,7 +153,8 @@ std::string render_sweep_html(const nlohmann::json& sweep) {
   out += heat_map(sweep, "heatmap-worst-frame", "Worst frame in CPU time, red outline: over the " + num(budget, 2) + " ms budget",
                   "worst_frame_ms", "ms");
   out += "<h2>Every setting</h2>\n" + rows_table(sweep);
-  out += "<p>~ extrapolated from the rate over the first " + num(sweep["max_game_seconds"].get<double>(), 0) +
+  out += "<p>Frames in the client's CPU time (thread clock), so other processes on the machine do not count; the "
+         "wall-clock column shows what they added. ~ extrapolated from the rate over the first " + num(sweep["max_game_seconds"].get<double>(), 0) +
          " game seconds; ! worst frame over the budget.</p>\n";
   return out + html::page_end("sweep", sweep);
 }
