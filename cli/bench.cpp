@@ -23,10 +23,9 @@ void list(const std::vector<BenchDef>& benches) {
 }
 
 BenchResult run_one(const BenchDef& def, const std::vector<std::string>& args) {
-  Arguments a(args, def.flags);
+  Arguments a(args, {});
   std::vector<std::string> known = bench_common_options();
   known.insert(known.end(), def.options.begin(), def.options.end());
-  known.insert(known.end(), def.flags.begin(), def.flags.end());
   a.reject_unknown(known);
   if (!a.positional().empty()) throw UsageError("bench " + def.name + ": unexpected '" + a.positional()[0] + "'");
   BenchResult result = def.run(a, parse_bench_settings(a, def.defaults));
@@ -73,7 +72,7 @@ int bench(const std::vector<std::string>& args) {
   for (const auto& def : benches) {
     if (def.name != args[0]) continue;
     BenchResult result = run_one(def, rest);
-    if (std::string path = Arguments(rest, def.flags).text("json", ""); !path.empty())
+    if (std::string path = Arguments(rest, {}).text("json", ""); !path.empty())
       write_bench_json(path, result.to_json());
     return 0;
   }

@@ -74,10 +74,10 @@ void print_bench_table(const BenchResult& r, std::FILE* out) {
   std::fprintf(out, "tally bench %s  seed=%u  runs=%d (+%d warm-up)", r.bench.c_str(), r.settings.seed,
                r.settings.runs, r.settings.warmup);
   for (const auto& [k, v] : r.parameters.items()) std::fprintf(out, "  %s=%s", k.c_str(), v.dump().c_str());
-  std::fprintf(out, "\n%-52s %13s %13s %13s  %s\n", "figure", "median", "min", "max", "unit");
+  std::fprintf(out, "\n%-58s %13s %13s %13s  %s\n", "figure", "median", "min", "max", "unit");
   for (const auto& f : r.figures) {
     Summary s = summarize(f.samples);
-    std::fprintf(out, "%-52s %13s %13s %13s  %s\n", f.name.c_str(), format_value(s.median).c_str(),
+    std::fprintf(out, "%-58s %13s %13s %13s  %s\n", f.name.c_str(), format_value(s.median).c_str(),
                  format_value(s.min).c_str(), format_value(s.max).c_str(), f.unit.c_str());
   }
 }

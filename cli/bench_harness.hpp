@@ -79,7 +79,6 @@ class Run {
  public:
   Run(BenchResult* counted, Progress& progress, int index, std::string label)
       : counted_(counted), progress_(progress), index_(index), label_(std::move(label)) {}
-  bool warmup() const { return counted_ == nullptr; }
   int index() const { return index_; }  // from 0, among the warm-up runs or the counted ones
   void record(const std::string& name, const std::string& unit, double value) {
     if (counted_) counted_->add(name, unit, value);

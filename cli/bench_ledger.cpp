@@ -123,7 +123,6 @@ BenchDef ledger_bench() {
           .summary = "insert in and out of order, bulk merge, journal write and load, memory per entry",
           .defaults = {.runs = 3, .warmup = 1},
           .options = {"entries", "dir"},
-          .flags = {},
           .small = {"--entries", "100000"},
           .run = run,
           .print = {}};

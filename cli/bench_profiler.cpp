@@ -65,7 +65,6 @@ BenchDef profiler_bench() {
           .summary = "ns per empty OnUpdate handler call with profiling off, on, and on with tracing",
           .defaults = {.runs = 15, .warmup = 1},
           .options = {"handlers", "frames"},
-          .flags = {},
           .small = {"--runs", "5"},
           .run = run,
           .print = {}};

@@ -101,7 +101,6 @@ BenchDef replay_bench() {
                      "--sweep: a grid of knobs, a heat map and a recommendation",
           .defaults = {.runs = 3, .warmup = 1},
           .options = {"entries", "fps", "preset", "knobs", "max-game-seconds", "sweep", "frame-budget-ms", "html"},
-          .flags = {},
           .small = {"--entries", "100000"},
           .run = run,
           .print = print};

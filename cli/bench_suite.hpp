@@ -17,7 +17,6 @@ struct BenchDef {
   std::string summary;  // one line
   BenchSettings defaults;
   std::vector<std::string> options;  // beyond bench_common_options()
-  std::vector<std::string> flags;    // options that take no value
   std::vector<std::string> small;    // the arguments `tally bench all` gives it
   // Measures; `a` holds the command line, `s` the parsed common settings.
   std::function<BenchResult(const Arguments& a, const BenchSettings& s)> run;

@@ -429,7 +429,6 @@ BenchDef sync_bench() {
                      "confirm \"in sync\", beside the lower bound (figures are counts: no warm-up by default)",
           .defaults = {.runs = 3, .warmup = 0},
           .options = {"sizes", "missing"},
-          .flags = {},
           .small = {"--sizes", "10000", "--missing", "1,10", "--runs", "1"},
           .run = run,
           .print = print};
