@@ -30,9 +30,12 @@ double parse_budget(const Arguments& a, double fps) {
   const double frame_ms = 1000 / fps;
   if (text.empty() || used != text.size() || !std::isfinite(v))
     throw UsageError("--frame-budget-ms expects milliseconds, got '" + text + "'");
-  if (v <= 0 || v > frame_ms || v > kMaxFrameBudgetMs)
-    throw UsageError("--frame-budget-ms must be above 0 and at most a frame (" + std::to_string(frame_ms) +
-                     " ms at " + std::to_string(fps) + " FPS), got " + text);
+  if (v <= 0 || v > frame_ms || v > kMaxFrameBudgetMs) {
+    char why[160];
+    std::snprintf(why, sizeof why, "--frame-budget-ms must be above 0 and at most a frame (%.4g ms at %g FPS), got %s",
+                  frame_ms, fps, text.c_str());
+    throw UsageError(why);
+  }
   return v;
 }
 
