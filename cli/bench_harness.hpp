@@ -1,95 +1,100 @@
-// Benchmark harness: warm-up, repeated runs, medians and min-max, a terminal progress line, and
-// JSON output for every `tally bench` command.
+// The harness of every `tally bench`: common options, uncounted warm-up runs and counted runs,
+// figures summarized as median and min-max, a progress bar on a terminal, the summary table
+// and the JSON document (schema in docs/profiling.md, "Benchmarks").
 #pragma once
 
-#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
-#include <unistd.h>
+
+#include "cli/arguments.hpp"
+#include "cli/bench_stats.hpp"
 
 namespace tally::cli {
 
-// One measured figure over several runs.
-struct Figure {
+inline constexpr const char* kBenchSchema = "tally-bench/1";
+
+struct BenchSettings {
+  int runs = 3;             // counted runs
+  int warmup = 1;           // runs before them whose figures are dropped
+  std::uint32_t seed = 42;  // every workload is drawn from it
+};
+
+// Options every bench takes: --runs, --warmup, --seed and --json.
+const std::vector<std::string>& bench_common_options();
+// --runs, --warmup and --seed over a bench's defaults.
+BenchSettings parse_bench_settings(const Arguments& a, BenchSettings defaults);
+
+struct BenchFigure {
   std::string name;
   std::string unit;
-  std::vector<double> samples;
-
-  double median() const {
-    std::vector<double> s = samples;
-    std::sort(s.begin(), s.end());
-    std::size_t n = s.size();
-    return n == 0 ? 0 : (n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2);
-  }
-  double min() const { return samples.empty() ? 0 : *std::min_element(samples.begin(), samples.end()); }
-  double max() const { return samples.empty() ? 0 : *std::max_element(samples.begin(), samples.end()); }
+  std::vector<double> samples;  // one per counted run
 };
 
-class BenchReport {
+struct BenchResult {
+  std::string bench;
+  nlohmann::json parameters = nlohmann::json::object();
+  BenchSettings settings;
+  std::vector<BenchFigure> figures;  // in the order first recorded
+  nlohmann::json details;            // what a bench adds beyond figures (the sweep), or null
+
+  void add(const std::string& name, const std::string& unit, double value);
+  // Throws std::out_of_range for a figure never recorded.
+  Summary summary(const std::string& name) const;
+  nlohmann::json to_json() const;
+};
+
+// The summary table: one line per figure with its median, min and max.
+void print_bench_table(const BenchResult& result, std::FILE* out);
+// Writes `json` to `path` (2-space indent); throws std::runtime_error naming the file.
+void write_bench_json(const std::string& path, const nlohmann::json& json);
+
+// A progress bar on stderr, drawn once the bench has run for a second and only when stderr is
+// a terminal; cleared when done.
+class Progress {
  public:
-  BenchReport(std::string suite, nlohmann::json parameters)
-      : suite_(std::move(suite)), parameters_(std::move(parameters)), tty_(isatty(STDERR_FILENO)) {}
+  explicit Progress(int total_steps);
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
 
-  void add(const std::string& name, const std::string& unit, double value) {
-    for (auto& f : figures_) {
-      if (f.name == name) {
-        f.samples.push_back(value);
-        return;
-      }
-    }
-    figures_.push_back({name, unit, {value}});
-  }
-
-  // A progress line on a terminal only; quiet when stderr is a pipe or a file.
-  void progress(const std::string& what, int done, int total) const {
-    if (!tty_) return;
-    std::fprintf(stderr, "\r\033[K[%d/%d] %s", done, total, what.c_str());
-    if (done == total) std::fprintf(stderr, "\r\033[K");
-    std::fflush(stderr);
-  }
-
-  void print() const {
-    std::printf("tally bench %s", suite_.c_str());
-    for (auto& [k, v] : parameters_.items()) std::printf("  %s=%s", k.c_str(), v.dump().c_str());
-    std::printf("\n%-34s %16s %16s %16s  %s\n", "figure", "median", "min", "max", "unit");
-    for (const auto& f : figures_) {
-      std::printf("%-34s %16s %16s %16s  %s\n", f.name.c_str(), fmt(f.median()).c_str(),
-                  fmt(f.min()).c_str(), fmt(f.max()).c_str(), f.unit.c_str());
-    }
-  }
-
-  nlohmann::json to_json() const {
-    nlohmann::json j = {{"suite", suite_}, {"parameters", parameters_}, {"figures", nlohmann::json::array()}};
-    for (const auto& f : figures_) {
-      j["figures"].push_back({{"name", f.name}, {"unit", f.unit}, {"median", f.median()},
-                              {"min", f.min()}, {"max", f.max()}, {"samples", f.samples}});
-    }
-    return j;
-  }
+  // A step starts: `what` is shown beside the bar.
+  void step(const std::string& what);
 
  private:
-  static std::string fmt(double v) {
-    char buf[64];
-    if (v >= 1e6) {
-      std::snprintf(buf, sizeof buf, "%.2f M", v / 1e6);
-    } else if (v >= 1e4) {
-      std::snprintf(buf, sizeof buf, "%.1f k", v / 1e3);
-    } else {
-      std::snprintf(buf, sizeof buf, "%.3f", v);
-    }
-    return buf;
-  }
-
-  std::string suite_;
-  nlohmann::json parameters_;
   bool tty_;
-  std::vector<Figure> figures_;
+  int total_;
+  int started_ = 0;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
+
+// One run of a bench: what it records is counted unless it is a warm-up.
+class Run {
+ public:
+  Run(BenchResult* counted, Progress& progress, int index, std::string label)
+      : counted_(counted), progress_(progress), index_(index), label_(std::move(label)) {}
+  int index() const { return index_; }  // from 0, among the warm-up runs or the counted ones
+  void record(const std::string& name, const std::string& unit, double value) {
+    if (counted_) counted_->add(name, unit, value);
+  }
+  void step(const std::string& what) { progress_.step(label_ + ": " + what); }
+
+ private:
+  BenchResult* counted_;
+  Progress& progress_;
+  int index_;
+  std::string label_;
+};
+
+// Runs `one_run` `warmup` times with its figures dropped, then `runs` times into `result`.
+void repeat_runs(BenchResult& result, Progress& progress, int warmup, int runs,
+                 const std::function<void(Run&)>& one_run);
 
 // Seconds taken by fn.
 inline double time_seconds(const std::function<void()>& fn) {

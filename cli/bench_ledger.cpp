@@ -1,13 +1,13 @@
 // `tally bench ledger`: insert, merge, journal and memory figures for a DKP-style ledger.
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <random>
+#include <stdexcept>
+
+#include <unistd.h>
 
 #include "cli/arguments.hpp"
-#include "cli/bench_harness.hpp"
-#include "cli/commands.hpp"
+#include "cli/bench_suite.hpp"
 #include "runtime/persistent_ledger.hpp"
 
 namespace tally::cli {
@@ -43,18 +43,12 @@ Workload make_workload(std::size_t n, std::uint32_t seed) {
   return w;
 }
 
-}  // namespace
-
-int bench_ledger(const std::vector<std::string>& args) {
-  Arguments a(args, {});
-  a.reject_unknown({"entries", "runs", "seed", "json", "dir"});
+BenchResult run(const Arguments& a, const BenchSettings& settings) {
   auto n = static_cast<std::size_t>(a.integer("entries", 1000000, 1000, 50000000));
-  int runs = static_cast<int>(a.integer("runs", 3, 1, 100));
-  auto seed = static_cast<std::uint32_t>(a.integer("seed", 42, 0, 0xffffffffLL));
-  std::string json_path = a.text("json", "");
   std::filesystem::path dir = a.text("dir", std::filesystem::temp_directory_path().string());
+  const std::uint32_t seed = settings.seed;
 
-  BenchReport report("ledger", {{"entries", n}, {"runs", runs}, {"seed", seed}});
+  BenchResult report{"ledger", {{"entries", n}}, settings};
   Workload work = make_workload(n, seed);
   std::vector<EncodedEntry> shuffled = work.entries;
   std::shuffle(shuffled.begin(), shuffled.end(), std::mt19937(seed + 1));
@@ -64,81 +58,74 @@ int bench_ledger(const std::vector<std::string>& args) {
   std::shuffle(scattered.begin(), scattered.end(), std::mt19937(seed + 2));
   auto journal_path = dir / ("tally-bench-" + std::to_string(::getpid()) + ".journal");
 
-  {  // Warm-up: page in the workload and the allocator.
-    Ledger warm;
-    for (std::size_t i = 0; i < n / 10; ++i) warm.insert(work.entries[i]);
-  }
-  const int steps = 6;
-  for (int run = 0; run < runs; ++run) {
-    auto label = [&](const char* what) { return "run " + std::to_string(run + 1) + ": " + what; };
-    report.progress(label("in-order inserts"), 0, steps);
+  Progress progress(5 * (settings.warmup + settings.runs));
+  repeat_runs(report, progress, settings.warmup, settings.runs, [&](Run& run) {
+    run.step("in-order inserts");
     Ledger in_order;
     double t = time_seconds([&] {
       for (const auto& e : work.entries) in_order.insert(e);
     });
-    report.add("insert, in order", "entries/s", static_cast<double>(n) / t);
-    report.add("memory per entry (in order)", "bytes",
+    run.record("insert, in order", "entries/s", static_cast<double>(n) / t);
+    run.record("memory per entry (in order)", "bytes",
                static_cast<double>(in_order.memory_bytes()) / static_cast<double>(n));
-    report.add("payload per entry", "bytes",
+    run.record("payload per entry", "bytes",
                static_cast<double>(in_order.payload_bytes()) / static_cast<double>(n));
 
-    report.progress(label("random-order inserts"), 1, steps);
+    run.step("random-order inserts");
     Ledger random;
     t = time_seconds([&] {
       for (const auto& e : shuffled) random.insert(e);
     });
-    report.add("insert, random order", "entries/s", static_cast<double>(n) / t);
-    report.add("memory per entry (random order)", "bytes",
+    run.record("insert, random order", "entries/s", static_cast<double>(n) / t);
+    run.record("memory per entry (random order)", "bytes",
                static_cast<double>(random.memory_bytes()) / static_cast<double>(n));
 
-    report.progress(label("bulk merges"), 2, steps);
+    run.step("bulk merges");
     Ledger unsorted_bulk;
     t = time_seconds([&] { unsorted_bulk.insert_batch(std::span<const EncodedEntry>(shuffled)); });
-    report.add("bulk load, unsorted batch", "entries/s", static_cast<double>(n) / t);
+    run.record("bulk load, unsorted batch", "entries/s", static_cast<double>(n) / t);
     Ledger merged;
     merged.insert_batch(std::span<const EncodedEntry>(base));
     t = time_seconds([&] { merged.insert_batch(std::span<const EncodedEntry>(scattered)); });
-    report.add("bulk merge, 10% scattered", "entries/s",
-               static_cast<double>(scattered.size()) / t);
+    run.record("bulk merge, 10% scattered", "entries/s", static_cast<double>(scattered.size()) / t);
 
-    report.progress(label("journal write"), 3, steps);
+    run.step("journal write");
     std::filesystem::remove(journal_path);
     t = time_seconds([&] {
       auto store = PersistentLedger::open(journal_path, "bench", {FsyncPolicy::OnClose, {}}, nullptr);
       store.insert_batch(std::span<const EncodedEntry>(work.entries));
       store.close();
     });
-    report.add("journal write (batch, one fsync)", "entries/s", static_cast<double>(n) / t);
+    run.record("journal write (batch, one fsync)", "entries/s", static_cast<double>(n) / t);
     auto file_size = std::filesystem::file_size(journal_path);
-    report.add("journal bytes per entry", "bytes",
-               static_cast<double>(file_size) / static_cast<double>(n));
+    run.record("journal bytes per entry", "bytes", static_cast<double>(file_size) / static_cast<double>(n));
 
-    report.progress(label("journal load"), 4, steps);
+    run.step("journal load");
     std::size_t loaded = 0;
     t = time_seconds([&] {
       auto store = PersistentLedger::open(journal_path, "bench", {}, nullptr);
       loaded = store.ledger().size();
     });
-    if (loaded != n) {
-      std::fprintf(stderr, "tally bench ledger: journal reloaded %zu of %zu entries\n", loaded, n);
-      return 1;
-    }
-    report.add("journal load", "seconds", t);
-    report.add("journal load rate", "entries/s", static_cast<double>(n) / t);
-    report.progress(label("done"), steps, steps);
-  }
-  std::filesystem::remove(journal_path);
+    std::filesystem::remove(journal_path);
+    if (loaded != n)
+      throw std::runtime_error("bench ledger: journal reloaded " + std::to_string(loaded) + " of " + std::to_string(n) + " entries");
+    run.record("journal load", "seconds", t);
+    run.record("journal load rate", "entries/s", static_cast<double>(n) / t);
+  });
+  return report;
+}
 
-  report.print();
-  if (!json_path.empty()) {
-    std::ofstream out(json_path);
-    out << report.to_json().dump(2) << "\n";
-    if (!out) {
-      std::fprintf(stderr, "tally bench ledger: cannot write %s\n", json_path.c_str());
-      return 1;
-    }
-  }
-  return 0;
+}  // namespace
+
+BenchDef ledger_bench() {
+  return {.name = "ledger",
+          .usage = "[--entries N (1000000)] [--dir DIR]",
+          .summary = "insert in and out of order, bulk merge, journal write and load, memory per entry",
+          .defaults = {.runs = 3, .warmup = 1},
+          .options = {"entries", "dir"},
+          .small = {"--entries", "100000"},
+          .run = run,
+          .print = {}};
 }
 
 }  // namespace tally::cli

@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <numeric>
 #include <random>
@@ -12,8 +11,7 @@
 #include <tuple>
 
 #include "cli/arguments.hpp"
-#include "cli/bench_harness.hpp"
-#include "cli/commands.hpp"
+#include "cli/bench_suite.hpp"
 #include "runtime/sync_reference.hpp"
 #include "runtime/sync_simulation.hpp"
 #include "runtime/sync_tally.hpp"
@@ -303,20 +301,7 @@ struct Case {
   }
 };
 
-}  // namespace
-
-int bench_sync(const std::vector<std::string>& args) {
-  Arguments a(args, {});
-  a.reject_unknown({"sizes", "missing", "runs", "seed", "json"});
-  std::vector<std::size_t> sizes = parse_list(a, "sizes", "10000,50000", 1000, 1000000);
-  std::vector<std::size_t> missing = parse_list(a, "missing", "1,10,100", 1, 100000);
-  int runs = static_cast<int>(a.integer("runs", 3, 1, 20));
-  auto seed = static_cast<std::uint32_t>(a.integer("seed", 42, 0, 0xffffffffLL));
-  std::string json_path = a.text("json", "");
-  if (missing.back() * 2 > sizes.front())
-    throw UsageError("--missing: at most half of the smallest size");
-
-  const std::vector<std::string> prefixes = lane_prefixes();
+std::vector<Case> make_cases(const std::vector<std::size_t>& sizes, const std::vector<std::size_t>& missing) {
   std::vector<Case> cases;
   for (std::size_t n : sizes) {
     cases.push_back({n, 0, Pattern::InSync});
@@ -324,53 +309,62 @@ int bench_sync(const std::vector<std::string>& args) {
       for (Pattern p : {Pattern::Recent, Pattern::Scattered}) cases.push_back({n, d, p});
     }
   }
-  BenchReport report("sync", {{"sizes", sizes},
-                              {"missing", missing},
-                              {"runs", runs},
-                              {"seed", seed},
-                              {"key entropy bits", key_entropy_bits()},
-                              {"cap seconds", kCapSeconds}});
-  const char* protocols[] = {"reference", "tally"};
-  int total = static_cast<int>(cases.size()) * 2 * runs, done = 0;
-  for (int run = 0; run < runs; ++run) {
-    std::uint32_t run_seed = seed + static_cast<std::uint32_t>(run);
+  return cases;
+}
+
+constexpr const char* kProtocols[] = {"reference", "tally"};
+
+BenchResult run(const Arguments& a, const BenchSettings& settings) {
+  std::vector<std::size_t> sizes = parse_list(a, "sizes", "10000,50000", 1000, 1000000);
+  std::vector<std::size_t> missing = parse_list(a, "missing", "1,10,100", 1, 100000);
+  if (missing.back() * 2 > sizes.front())
+    throw UsageError("--missing: at most half of the smallest size");
+
+  const std::vector<std::string> prefixes = lane_prefixes();
+  const std::vector<Case> cases = make_cases(sizes, missing);
+  BenchResult report{"sync",
+                     {{"sizes", sizes},
+                      {"missing", missing},
+                      {"key_entropy_bits", key_entropy_bits()},
+                      {"cap_seconds", kCapSeconds}},
+                     settings};
+  Progress progress(static_cast<int>(cases.size()) * 2 * (settings.warmup + settings.runs));
+  repeat_runs(report, progress, settings.warmup, settings.runs, [&](Run& run) {
+    std::uint32_t run_seed = settings.seed + static_cast<std::uint32_t>(run.index());
     for (std::size_t n : sizes) {
       std::vector<Entry> year = make_year(n, run_seed);
       double s = mean_entry_bytes(year, prefixes);
-      report.add("n=" + std::to_string(n) + " mean entry bytes on the wire", "bytes", s);
+      run.record("n=" + std::to_string(n) + " mean entry bytes on the wire", "bytes", s);
       for (const Case& c : cases) {
         if (c.n != n) continue;
         std::vector<std::size_t> gaps = pick_missing(n, c.d, c.pattern, run_seed);
-        report.add(c.label() + " lower bound", "bytes", lower_bound_bytes(c.d, s));
+        run.record(c.label() + " lower bound", "bytes", lower_bound_bytes(c.d, s));
         for (bool reference : {true, false}) {
-          const char* protocol = protocols[reference ? 0 : 1];
-          std::string name = c.label() + " " + protocol;
-          report.progress(name, done++, total);
+          std::string name = c.label() + " " + kProtocols[reference ? 0 : 1];
+          run.step(name);
           Outcome o = simulate(year, gaps, reference, run_seed);
-          report.add(name + " bytes", "bytes", o.bytes);
-          report.add(name + " messages", "frames", o.frames);
-          report.add(name + " seconds", "simulated s", o.seconds);
-          report.add(name + " converged", "0/1", o.done ? 1 : 0);
-          report.add(name + " bytes sent by the lacking client", "bytes", o.lacking_bytes);
+          run.record(name + " bytes", "bytes", o.bytes);
+          run.record(name + " messages", "frames", o.frames);
+          run.record(name + " seconds", "simulated s", o.seconds);
+          run.record(name + " converged", "0/1", o.done ? 1 : 0);
+          run.record(name + " bytes sent by the lacking client", "bytes", o.lacking_bytes);
           for (const auto& [kind, bytes] : o.bytes_by_kind)
-            report.add(name + " bytes of " + kind, "bytes", bytes);
+            run.record(name + " bytes of " + kind, "bytes", bytes);
         }
       }
     }
-  }
-  report.progress("done", total, total);
+  });
+  return report;
+}
 
-  // Medians of the figures recorded above, by name.
-  nlohmann::json figures = report.to_json()["figures"];
-  auto median = [&](const std::string& name) {
-    for (const auto& f : figures) {
-      if (f["name"] == name) return f["median"].get<double>();
-    }
-    return 0.0;
-  };
-  std::printf("tally bench sync  sizes=%s  missing=%s  runs=%d  seed=%u\n",
-              nlohmann::json(sizes).dump().c_str(), nlohmann::json(missing).dump().c_str(), runs,
-              seed);
+// Both protocols side by side, per case, from the medians.
+void print(const BenchResult& r) {
+  auto sizes = r.parameters["sizes"].get<std::vector<std::size_t>>();
+  auto missing = r.parameters["missing"].get<std::vector<std::size_t>>();
+  auto median = [&](const std::string& name) { return r.summary(name).median; };
+  std::printf("tally bench sync  sizes=%s  missing=%s  runs=%d (+%d warm-up)  seed=%u\n",
+              nlohmann::json(sizes).dump().c_str(), nlohmann::json(missing).dump().c_str(), r.settings.runs,
+              r.settings.warmup, r.settings.seed);
   std::printf("medians; 3 clients; runs stop after %.0f simulated seconds\n", kCapSeconds);
   for (std::size_t n : sizes) {
     std::printf("n=%zu: mean entry on the wire s = %.1f bytes\n", n,
@@ -386,6 +380,7 @@ int bench_sync(const std::vector<std::string>& args) {
   std::printf("%7s %5s %-9s | %10s %7s %9s | %10s %7s %9s | %9s | %9s %9s\n", "n", "d", "pattern",
               "bytes", "msgs", "seconds", "bytes", "msgs", "seconds", "B* bytes", "reference",
               "bound");
+  const std::vector<Case> cases = make_cases(sizes, missing);
   for (const Case& c : cases) {
     std::string l = c.label();
     auto cell = [&](const char* protocol) {
@@ -412,27 +407,31 @@ int bench_sync(const std::vector<std::string>& args) {
       "(! = did not converge or confirm within the cap in the median run; n/c = not compared)\n\n"
       "bytes by message kind, and sent by the lacking client (medians):\n");
   for (const Case& c : cases) {
-    for (const char* protocol : protocols) {
+    for (const char* protocol : kProtocols) {
       std::string prefix = c.label() + " " + protocol + " bytes of ";
       std::printf("  %-32s", (c.label() + " " + protocol).c_str());
-      for (const auto& f : figures) {
-        std::string name = f["name"];
-        if (name.starts_with(prefix))
-          std::printf("  %s %.0f", name.substr(prefix.size()).c_str(), f["median"].get<double>());
+      for (const auto& f : r.figures) {
+        if (f.name.starts_with(prefix))
+          std::printf("  %s %.0f", f.name.substr(prefix.size()).c_str(), summarize(f.samples).median);
       }
       std::printf("  | lacking client %.0f\n",
                   median(c.label() + " " + protocol + " bytes sent by the lacking client"));
     }
   }
-  if (!json_path.empty()) {
-    std::ofstream out(json_path);
-    out << report.to_json().dump(2) << "\n";
-    if (!out) {
-      std::fprintf(stderr, "tally bench sync: cannot write %s\n", json_path.c_str());
-      return 1;
-    }
-  }
-  return 0;
+}
+
+}  // namespace
+
+BenchDef sync_bench() {
+  return {.name = "sync",
+          .usage = "[--sizes 10000,50000] [--missing 1,10,100]",
+          .summary = "both sync protocols: bytes, messages and simulated seconds to repair d missing entries or "
+                     "confirm \"in sync\", beside the lower bound (figures are counts: no warm-up by default)",
+          .defaults = {.runs = 3, .warmup = 0},
+          .options = {"sizes", "missing"},
+          .small = {"--sizes", "10000", "--missing", "1,10", "--runs", "1"},
+          .run = run,
+          .print = print};
 }
 
 }  // namespace tally::cli

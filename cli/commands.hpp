@@ -6,9 +6,7 @@
 
 namespace tally::cli {
 
-int bench_ledger(const std::vector<std::string>& args);
-int bench_replay(const std::vector<std::string>& args);
-int bench_sync(const std::vector<std::string>& args);
+int bench(const std::vector<std::string>& args);
 
 int demo(const std::vector<std::string>& args);
 int run(const std::vector<std::string>& args);

@@ -17,7 +17,8 @@ commands:
       [--saved DIR] [--slash "Name:/cmd args"] [--script scenario.lua] [--quiet]
       [--faults "loss=0.1,latency=0.2,jitter=0.1,dup=0.05,reorder=0.1,
                  partition=1+2|3@10-60,offline=3@100-3700"] [--seed N]
-      [--knobs "preset=reference" | "batch=100,interval=0,budget=2"] (forced on every ledger)
+      [--preset reference|responsive] [--knobs "batch=100,interval=0,budget=2"]
+                                   (replay knobs forced on every ledger; knobs over the preset)
       [--metrics] [--metrics-json FILE]  (every ledger's replay metrics at the end)
   sim <addons-dir> [the options of run] [--report-json FILE]
                                    run (5 clients by default), then report each client's
@@ -28,12 +29,15 @@ commands:
       [--slow-frames N]            run (as sim with --sim) and write DIR/trace.json (Chrome
                                    trace events), DIR/report.json and DIR/report.html: frame
                                    times, replay rate and lag, each addon's cost
-  bench ledger [--entries N] [--runs R] [--seed S] [--json FILE] [--dir DIR]
-                                   insert, merge, journal and memory figures
-  bench replay [--entries N] [--runs R] [--seed S] [--json FILE]
-                                   replay speed, catch-up at 60 FPS, late-insert cost
-  bench sync [--sizes 10000,50000] [--missing 1,10,100] [--runs R] [--seed S] [--json FILE]
-                                   sync protocols: bytes, messages and time to repair or confirm
+  bench                            list the benchmarks and their options
+  bench <ledger|replay|sync|profiler> [its options] [--runs N] [--warmup N] [--seed S]
+      [--json FILE]                a benchmark: warm-up runs, then N runs; medians, min-max
+  bench replay [--entries N] [--fps F] [--preset reference | --knobs K]
+      [--sweep "batch=25,50,200;interval=0,0.5;budget=1,2,4"] [--frame-budget-ms MS]
+      [--html FILE]                catch-up under every knob setting, a heat map and the
+                                   recommended knobs for F FPS within MS of replay per frame
+  bench all [--runs N] [--seed S] [--json FILE]
+                                   every benchmark with small defaults
 )";
 
 }  // namespace
@@ -51,18 +55,7 @@ int main(int argc, char** argv) {
     if (command == "run") return tally::cli::run(rest);
     if (command == "sim") return tally::cli::sim(rest);
     if (command == "profile") return tally::cli::profile(rest);
-    if (command == "bench") {
-      if (!rest.empty() && rest[0] == "ledger") {
-        return tally::cli::bench_ledger({rest.begin() + 1, rest.end()});
-      }
-      if (!rest.empty() && rest[0] == "replay") {
-        return tally::cli::bench_replay({rest.begin() + 1, rest.end()});
-      }
-      if (!rest.empty() && rest[0] == "sync") {
-        return tally::cli::bench_sync({rest.begin() + 1, rest.end()});
-      }
-      throw tally::cli::UsageError("bench needs a suite: ledger, replay or sync");
-    }
+    if (command == "bench") return tally::cli::bench(rest);
     throw tally::cli::UsageError("unknown command '" + command + "'");
   } catch (const tally::cli::UsageError& e) {
     std::fprintf(stderr, "tally: %s\n\n%s", e.what(), kUsage);

@@ -1,6 +1,8 @@
 // report.html: a summary, four SVG plots and the per-addon cost table, from report.json's figures.
 #include "cli/profile_report.hpp"
 
+#include "cli/report_html.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -12,37 +14,12 @@ namespace tally::cli {
 
 namespace {
 
+using html::escape;
+using html::kPalette;
+using html::num;
+
 // ---------------------------------------------------------------------------------------------
-// Text
-
-std::string escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-std::string num(double v, int decimals = 2) {
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.*f", decimals, v);
-  return buffer;
-}
+// Plot helpers
 
 // A round tick step (1, 2 or 5 times a power of ten) giving about `ticks` ticks over `range`.
 double tick_step(double range, int ticks) {
@@ -58,9 +35,6 @@ std::string tick_label(double v, double step) {
   int decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step)));
   return num(v, decimals);
 }
-
-constexpr const char* kPalette[] = {"#3366cc", "#dc3912", "#ff9900", "#109618",
-                                    "#990099", "#0099c6", "#dd4477", "#8c564b"};
 
 // ---------------------------------------------------------------------------------------------
 // Plots
@@ -279,28 +253,13 @@ std::string addon_table(const nlohmann::json& report) {
   return out + "</p>\n";
 }
 
-constexpr const char* kStyle =
-    R"(body{font:14px/1.4 sans-serif;margin:24px;color:#222;max-width:1100px}
-h1{font-size:22px}h2{font-size:17px;margin-top:28px}
-svg .title{font-weight:bold;font-size:13px}svg .tick,svg .unit{font-size:11px;fill:#444}
-svg .grid{stroke:#e4e4e4}svg .box{fill:none;stroke:#999}
-table{border-collapse:collapse;font-size:13px}
-td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right}
-td:first-child,th:first-child{text-align:left}
-tr.total td{font-weight:bold;border-top:2px solid #999}
-.keys span{margin-right:14px;font-size:12px}.figures td{text-align:left})";
-
 }  // namespace
 
 std::string render_profile_html(const nlohmann::json& report) {
   const nlohmann::json& session = report["session"];
   const nlohmann::json& frames = report["frames"];
   double budget = frames["budget_ms"].get<double>();
-  std::string out =
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Tally "
-      "profile</title><style>";
-  out += kStyle;
-  out += "</style></head><body>\n<h1>Tally profile</h1>\n<table class=\"figures\">";
+  std::string out = html::page_start("Tally profile") + "<table class=\"figures\">";
   auto figure = [&](const std::string& name, const std::string& value) {
     out += "<tr><td>" + name + "</td><td>" + value + "</td></tr>";
   };
@@ -367,10 +326,7 @@ std::string render_profile_html(const nlohmann::json& report) {
   out += "<h2>Frame time distribution</h2>\n" + histogram_chart(frames);
   out += "<h2>Cost per addon (all clients)</h2>\n" + addon_table(report);
 
-  std::string data = report.dump();
-  for (std::size_t at = data.find("</"); at != std::string::npos; at = data.find("</", at + 3))
-    data.replace(at, 2, "<\\/");
-  out += "<script type=\"application/json\" id=\"report\">" + data + "</script>\n</body></html>\n";
+  out += html::page_end("report", report);
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include "bindings/scenario.hpp"
 #include "cli/arguments.hpp"
 #include "cli/commands.hpp"
+#include "cli/knob_options.hpp"
 #include "cli/profile_session.hpp"
 #include "cli/ledger_report.hpp"
 #include "cli/sim_report.hpp"
@@ -37,7 +38,8 @@ int run_session(const std::vector<std::string>& args, const char* command, bool 
   flags.insert(flags.end(), hooks.flags.begin(), hooks.flags.end());
   Arguments a(args, flags);
   std::vector<std::string> known = {"clients", "fps", "duration", "realtime", "fast", "saved", "slash", "quiet", "script", "faults", "seed",
-                                    "knobs", "metrics", "metrics-json", "report-json"};
+                                    "metrics", "metrics-json", "report-json"};
+  known.insert(known.end(), knob_option_names().begin(), knob_option_names().end());
   known.insert(known.end(), hooks.options.begin(), hooks.options.end());
   known.insert(known.end(), hooks.flags.begin(), hooks.flags.end());
   a.reject_unknown(known);
@@ -55,7 +57,7 @@ int run_session(const std::vector<std::string>& args, const char* command, bool 
   HostOptions host_options;
   host_options.faults = parse_fault_plan(a.text("faults", ""));
   host_options.fault_seed = static_cast<std::uint64_t>(a.integer("seed", 1, 0, INT64_MAX));
-  if (std::string knobs = a.text("knobs", ""); !knobs.empty()) host_options.forced_knobs = parse_knobs(knobs);
+  host_options.forced_knobs = knob_options(a);
   Host host(host_options);
   for (int i = 0; i < clients; ++i) {
     ClientOptions options;
