@@ -82,6 +82,26 @@ int ledger_insert(lua_State* L) {
   return 1;
 }
 
+// b:check(type, data) -> nothing | raises: the checks insert makes on an entry's type and
+// payload, without inserting (a batch checks every entry before it writes any).
+int ledger_check(lua_State* L) {
+  check(L);
+  validate_type_name(luaL_checkstring(L, 2));
+  encode_payload(read_payload(L, 3));
+  return 0;
+}
+
+// b:next_counter(timestamp, creator) -> the counter the creator's next entry in that second
+// gets | nothing when the second is full
+int ledger_next_counter(lua_State* L) {
+  LedgerBinding& b = check(L);
+  auto counter = b.next_counter(static_cast<std::uint32_t>(luaL_checknumber(L, 2)),
+                                static_cast<std::uint32_t>(luaL_checknumber(L, 3)));
+  if (!counter) return 0;
+  lua_pushnumber(L, *counter);
+  return 1;
+}
+
 // Pushes a payload as a table of plain values.
 void push_payload(lua_State* L, const Payload& payload) {
   lua_createtable(L, 0, static_cast<int>(payload.size()));
@@ -457,6 +477,7 @@ void push_ledger(lua_State* L, LedgerBindingOptions options, std::vector<std::st
     lua_newtable(L);
     const luaL_Reg methods[] = {
         {"insert", guarded<ledger_insert>}, {"entry", ledger_entry},
+        {"check", guarded<ledger_check>},   {"next_counter", ledger_next_counter},
         {"size", ledger_size},             {"applied", ledger_applied},
         {"target", ledger_target},         {"take_rewind", ledger_take_rewind},
         {"state_hash", ledger_state_hash},

@@ -72,6 +72,22 @@ function GuildDKP.SyncStatus()
   return ns.ledger:SyncStatus()
 end
 
+-- Point operations, as the slash commands run them: one command each (PointsModel.lua), written
+-- whole or not at all. -> ids of the entries written | nil, reason
+--   GuildDKP.Award{ kind = "player"|"raid"|"standby", names = { ... }, amount, reason, note?,
+--                   classes? (raid: name -> class file, for members the roster does not know) }
+--   GuildDKP.Adjust{ player, amount, reason, note }
+--   GuildDKP.Decay{ percent, skipNegative? }
+local function operation(command)
+  return function(args)
+    if not ns.model then return nil, "GuildDKP is not loaded" end
+    return ns.execute(command, args)
+  end
+end
+GuildDKP.Award = operation("award")
+GuildDKP.Adjust = operation("adjust")
+GuildDKP.Decay = operation("decay")
+
 -- For tools that import history (tools/season): GuildDKP.Backdate(t) makes the entries this
 -- client submits take time t (and replay show only entries up to t) until Backdate(nil).
 -- Not for play: every peer rewinds to insert an entry older than its newest ones.

@@ -21,14 +21,15 @@ local verbs = {
   __ignore = "undo or redo entries",
 }
 
-function ns.officerRank()
-  local state = ns.ledger and ns.ledger:State()
+-- The officer threshold in `state` (default: the ledger's).
+function ns.officerRank(state)
+  state = state or (ns.ledger and ns.ledger:State())
   return state and state.config.officerRank or ns.DEFAULT_OFFICER_RANK
 end
 
 -- actor: the guild member behind the entry -> ok, reason
-local function allowed(spec, entryType, data, actor)
-  local threshold = ns.officerRank()
+local function allowed(spec, entryType, data, actor, state)
+  local threshold = ns.officerRank(state)
   local isOfficer = actor.rank <= threshold
   local verb = verbs[entryType] or entryType
   local who = string.format("%s (rank %d, %s)", actor.name, actor.rank, tostring(actor.rankName))
@@ -49,8 +50,9 @@ end
 -- reported once.
 local reported = {}
 
--- authorize(entry, sender, stage) for Tally.NewLedger.
---   "submit":  this client writes the entry; sender is this character.
+-- authorize(entry, sender, stage, state) for Tally.NewLedger.
+--   "submit":  this client writes the entry; sender is this character; `state` is the state
+--              the entry will be applied to (with the earlier entries of its command applied).
 --   "send":    sync is about to send an entry this ledger holds. Everything here was allowed
 --              when it was written or received, so it goes out: withholding it would leave
 --              the peers' ledgers different from this one for good.
@@ -59,8 +61,9 @@ local reported = {}
 --              the creator's guild rank, read from this client's guild roster now, decides.
 --              The sender must be in the guild: it vouches for nothing, but keeps characters
 --              outside the guild (a cross-realm raider) from feeding this ledger at all.
-function ns.authorize(entry, sender, stage)
+function ns.authorize(entry, sender, stage, state)
   if stage == "send" then return true end
+  state = state or ns.ledger:State()
   local spec = entry.type == "__ignore" and ignoreSpec or ns.entryTypes[entry.type]
   local ok, reason
   if not spec then
@@ -72,9 +75,9 @@ function ns.authorize(entry, sender, stage)
     elseif stage == "receive" and not ns.guild.byName(sender) then
       ok, reason = false, "the sender " .. tostring(sender) .. " is not in the guild"
     else
-      ok, reason = allowed(spec, entry.type, entry.data, actor)
+      ok, reason = allowed(spec, entry.type, entry.data, actor, state)
       if ok then ok, reason = spec.validate(entry.data) end
-      if ok and stage == "submit" and spec.check then ok, reason = spec.check(entry.data, ns.ledger:State()) end
+      if ok and stage == "submit" and spec.check then ok, reason = spec.check(entry.data, state) end
     end
   end
   if not ok and stage ~= "submit" and not reported[entry.id or ""] then
@@ -82,6 +85,17 @@ function ns.authorize(entry, sender, stage)
     print(string.format("GuildDKP: refused a %s entry from %s: %s", tostring(entry.type), tostring(sender), reason))
   end
   return ok, reason
+end
+
+-- A command's authorize (model:Command) for the right that `entryType` needs: the player
+-- running it, read from the guild roster, judged as the ledger will judge its entries.
+function ns.commandRight(entryType)
+  local spec = ns.entryTypes[entryType]
+  return function(state, _, player)
+    local actor = ns.guild.byName(player)
+    if not actor then return false, tostring(player) .. " is not in the guild" end
+    return allowed(spec, entryType, nil, actor, state)
+  end
 end
 
 ------------------------------------------------------------------------------------------------

@@ -8,8 +8,9 @@ local addonName, ns = ...
 --   permit:   optional function(data, actor, isOfficer) -> ok, reason (who may, beyond `right`)
 --   validate: function(data) -> ok, reason (the payload's shape; no state, so every client
 --             judges an entry the same way whenever it arrives)
---   check:    optional function(data, state) -> ok, reason (against the local state, only when
---             this client submits: friendly refusals such as "auction 3 is closed")
+--   check:    optional function(data, state) -> ok, reason (against the local state the entry
+--             will apply to, with its command's earlier entries; only when this client submits:
+--             friendly refusals such as "auction 3 is closed")
 --   apply:    the mutator, function(state, data, meta, e): sets e.summary, credits through
 --             ns.credit(state, e, ...); the entry's log record is written after it
 
@@ -130,6 +131,7 @@ frame:SetScript("OnEvent", function(self, _, name)
   -- Standings are computed again only after an entry that can change them was applied (or
   -- replay started over), not on every read.
   model:Report("standings", { inputs = ns.STANDINGS_INPUTS, compute = ns.standings })
+  ns.defineCommands(model)  -- point operations (PointsModel.lua)
   ledger:On("mutatorFailed", function(_, err) print("GuildDKP: replay stopped: " .. tostring(err)) end)
   ledger:On("stateChanged", function() ns.printNotices() end)
   ns.ledger, ns.model = ledger, model

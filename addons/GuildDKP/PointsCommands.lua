@@ -39,79 +39,60 @@ end
 ------------------------------------------------------------------------------------------------
 -- Points
 
--- Submits an award to `names`, split over several entries when the list is long.
-local function submitAward(names, amount, reason, kind, note)
-  local chunks = ns.packList(names)
-  local first
-  for i, chunk in ipairs(chunks) do
-    chunk.amount, chunk.reason, chunk.kind, chunk.note = amount, reason, kind, note
-    if #chunks > 1 then chunk.part, chunk.parts, chunk.batch = i, #chunks, first end
-    local id = ns.submit("award", chunk, true)
-    if not id then return end
-    first = first or id
+-- The first award entry among a command's ids (the id undo and the messages name).
+local function firstAward(ids)
+  for _, id in ipairs(ids) do
+    if ns.ledger:Entry(id) == "award" then return id end
   end
-  ns.say(string.format("awarded %d (%s) to %d %s   [%s]", amount, reason, #names,
-    kind == "player" and "player(s)" or kind, first))
-  return first
 end
 
--- Raid members the DKP roster does not know yet are added (with the class the raid shows).
-local function addToRoster(members)
-  local state = ns.state()
-  local items = {}
-  for _, m in ipairs(members) do
-    if not state.alts[m.name] and not ns.isMember(state, m.name) then
-      items[#items + 1] = m.name .. ":" .. (ns.CLASSES[m.class or ""] and m.class or "UNKNOWN")
-    end
-  end
-  for _, chunk in ipairs(ns.packList(items)) do
-    if not ns.submit("member", chunk, true) then return false end
-  end
-  if #items > 0 then ns.say("added " .. #items .. " raid member(s) to the DKP roster") end
-  return true
-end
-
+-- One "award" command: for the raid, the raid members the DKP roster does not know yet are
+-- added in the same command (with the class the raid shows).
 local function award(target, amount, reasonText, note)
-  local reason = ns.reasonCode(reasonText)
   amount = tonumber(amount)
   if not target or not amount or not reasonText then
     return ns.say("/dkp award <player[,player..]|raid|standby> <amount> <reason> [note]")
   end
-  if not reason then return ns.say("refused: unknown reason '" .. reasonText .. "' (" .. table.concat(ns.REASONS, ", ") .. ")") end
+  local args = { kind = "player", names = ns.nameList(target), amount = amount, reason = reasonText, note = note }
   local lower = strlower(target)
   if lower == "raid" then
     local raid = ns.raidMembers()
     if #raid == 0 then return ns.say("refused: you are not in a raid") end
-    if not addToRoster(raid) then return end
-    local names = {}
-    for i, m in ipairs(raid) do names[i] = m.name end
-    return submitAward(names, amount, reason, "raid", note)
-  elseif lower == "standby" then
-    local inRaid, names = {}, {}
-    for _, m in ipairs(ns.raidMembers()) do inRaid[m.name] = true end
-    for _, name in ipairs(GuildDKP_Local.bench) do
-      if not inRaid[name] then names[#names + 1] = name end
+    args.kind, args.names, args.classes = "raid", {}, {}
+    for i, m in ipairs(raid) do
+      args.names[i], args.classes[m.name] = m.name, m.class
     end
-    if #names == 0 then return ns.say("refused: the bench is empty (/dkp bench add <names>)") end
-    return submitAward(names, amount, reason, "standby", note)
+  elseif lower == "standby" then
+    local inRaid = {}
+    for _, m in ipairs(ns.raidMembers()) do inRaid[m.name] = true end
+    args.kind, args.names = "standby", {}
+    for _, name in ipairs(GuildDKP_Local.bench) do
+      if not inRaid[name] then args.names[#args.names + 1] = name end
+    end
+    if #args.names == 0 then return ns.say("refused: the bench is empty (/dkp bench add <names>)") end
   end
-  return submitAward(ns.nameList(target), amount, reason, "player", note)
+  local added = args.kind == "raid" and #ns.unknownMembers(ns.state(), args.names) or 0
+  local ids = ns.execute("award", args)
+  if not ids then return end
+  if added > 0 then ns.say("added " .. added .. " raid member(s) to the DKP roster") end
+  local first = firstAward(ids)
+  ns.say(string.format("awarded %d (%s) to %d %s   [%s]", amount, ns.reasonCode(reasonText), #args.names,
+    args.kind == "player" and "player(s)" or args.kind, first))
+  return first
 end
 
 local function adjust(player, amount, reasonText, note)
-  local reason = ns.reasonCode(reasonText)
   if not player or not tonumber(amount) or not reasonText then
     return ns.say("/dkp adjust <player> <+/-amount> <reason> <note>")
   end
-  if not reason then return ns.say("refused: unknown reason '" .. reasonText .. "' (" .. table.concat(ns.REASONS, ", ") .. ")") end
-  local id = ns.submit("adjust", { player = ns.normalizeName(player), amount = tonumber(amount), reason = reason, note = note }, true)
-  if id then ns.say(string.format("adjusted %s by %+d   [%s]", ns.normalizeName(player), tonumber(amount), id)) end
+  local ids = ns.execute("adjust", { player = player, amount = tonumber(amount), reason = reasonText, note = note })
+  if ids then ns.say(string.format("adjusted %s by %+d   [%s]", ns.normalizeName(player), tonumber(amount), ids[1])) end
 end
 
 local function decay(percent, flag)
   if not tonumber(percent) then return ns.say("/dkp decay <percent> [skipneg]") end
-  local id = ns.submit("decay", { percent = tonumber(percent), rounding = "nearest", skipNegative = flag == "skipneg" or nil }, true)
-  if id then ns.say(string.format("decayed every balance by %d%%   [%s]", tonumber(percent), id)) end
+  local ids = ns.execute("decay", { percent = tonumber(percent), skipNegative = flag == "skipneg" })
+  if ids then ns.say(string.format("decayed every balance by %d%%   [%s]", tonumber(percent), ids[1])) end
 end
 
 ------------------------------------------------------------------------------------------------

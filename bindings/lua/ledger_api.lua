@@ -323,11 +323,13 @@ local function run_batch(p, want)
   return total
 end
 
-local function authorized(p, entry, sender, stage)
+-- authorize(entry, sender, stage [, state]): at "submit", `state` is the state the entry will
+-- be applied to (the ledger's, or for a batch's later entries a preview, see Ledger:Batch).
+local function authorized(p, entry, sender, stage, state)
   local authorize = p.authorize
   if not authorize then return true end
   if disabled[authorize] then return false, "authorize is disabled: it ran too long" end
-  local ok, allowed, reason = pcall(authorize, entry, sender, stage)
+  local ok, allowed, reason = pcall(authorize, entry, sender, stage, state)
   if not ok then
     if is_kill(allowed) then
       -- Stop here (the entry stays undecided); from now on every entry is refused.
@@ -593,9 +595,100 @@ function Ledger:Submit(entry_type, data)
   local time = p.binding:travel_time() or host.server_time()
   local revision = p.revisions[entry_type]
   local entry = { type = entry_type, data = data or {}, time = time, creator = host.player_id, revision = revision }
-  local ok, reason = authorized(p, entry, host.player_name, "submit")
+  local ok, reason = authorized(p, entry, host.player_name, "submit", p.state)
   if not ok then return nil, reason end
   return p.binding:insert(entry_type, data or {}, time, host.player_id, revision)
+end
+
+------------------------------------------------------------------------------------------------
+-- Batches: entries written together or not at all.
+
+local Batch = {}
+local batch_meta = { __index = Batch, __metatable = "Tally batch" }
+local batches = setmetatable({}, { __mode = "k" })  -- batch object -> its private record
+
+local function entry_id(time, counter, creator)
+  return strformat("%08x-%02x-%04x-%08x", time, counter, 0, creator)
+end
+
+-- ledger:Batch() -> batch. batch:Add(type, data) -> the id the entry will get (nothing is
+-- written yet); batch:Submit() -> ids | nil, reason, index of the refused entry.
+function Ledger:Batch()
+  local p = check_self(self, "Batch")
+  local batch = setmetatable({}, batch_meta)
+  local time = p.binding:travel_time() or host.server_time()
+  batches[batch] = { p = p, time = time, creator = host.player_id,
+                     first = p.binding:next_counter(time, host.player_id), entries = {} }
+  return batch
+end
+
+local function check_batch(self, method)
+  local b = batches[self]
+  if not b then error("Usage: batch:" .. method .. "(...): not a batch", 3) end
+  if b.submitted then error("batch:" .. method .. ": the batch was already submitted", 3) end
+  return b
+end
+
+-- The entry is checked as insert would (type name, field names and values, size) and copied.
+function Batch:Add(entry_type, data)
+  local b = check_batch(self, "Add")
+  if type(entry_type) ~= "string" or (data ~= nil and type(data) ~= "table") then
+    error("Usage: batch:Add(type, data)", 2)
+  end
+  if entry_type == IGNORE_TYPE then error("batch:Add: '" .. IGNORE_TYPE .. "' entries are written by ledger:Ignore", 2) end
+  local ok, reason = pcall(b.p.binding.check, b.p.binding, entry_type, data or {})
+  if not ok then error("batch:Add: " .. tostring(reason), 2) end
+  local counter = b.first and b.first + #b.entries
+  if not counter or counter > 255 then error("batch:Add: more than 256 entries by one creator in one second", 2) end
+  local id = entry_id(b.time, counter, b.creator)
+  b.entries[#b.entries + 1] = { id = id, type = entry_type, data = deepcopy(data or {}, {}), time = b.time,
+                                creator = b.creator, counter = counter, revision = b.p.revisions[entry_type] }
+  return id
+end
+
+-- Runs an entry's mutator on a preview of the state (no observer may take it for the ledger's).
+local function preview(p, state, e)
+  local mutator = p.mutators[e.type]
+  if not mutator then return true end
+  local meta = { id = e.id, time = e.time, creator = e.creator, counter = e.counter, realm = 0, type = e.type }
+  return pcall(mutator, state, deepcopy(e.data, {}), meta)
+end
+
+-- Every entry is authorized ("submit") against the state it will be applied to: the first
+-- against the ledger's state, each later one against a preview with the batch's earlier
+-- entries applied by their mutators. Only when all pass is anything written.
+function Batch:Submit()
+  local b = check_batch(self, "Submit")
+  b.submitted = true
+  local p, entries = b.p, b.entries
+  if #entries > 0 and p.binding:next_counter(b.time, b.creator) ~= b.first then
+    return nil, "the ledger changed while the batch was built (an entry was written in between)", 1
+  end
+  local state = p.state
+  for i, e in ipairs(entries) do
+    if i == 2 then state = deepcopy(p.state, {}) end
+    if i > 1 then
+      local ok, err = preview(p, state, entries[i - 1])
+      if not ok then
+        if is_kill(err) then error(err, 0) end
+        return nil, strformat("entry %d (%s) would fail to apply: %s", i - 1, entries[i - 1].type, tostring(err)), i - 1
+      end
+    end
+    local ok, reason = authorized(p, e, host.player_name, "submit", state)
+    if not ok then return nil, reason, i end
+  end
+  -- The checks above are insert's own, so an insert fails here only when the journal does; the
+  -- entries written before it are then ignored.
+  local ids = {}
+  for i, e in ipairs(entries) do
+    local ok, id = pcall(p.binding.insert, p.binding, e.type, e.data, e.time, e.creator, e.revision)
+    if not ok then
+      for j = i - 1, 1, -1 do p.object:Ignore(ids[j]) end
+      return nil, "batch:Submit: " .. tostring(id), i
+    end
+    ids[i] = id
+  end
+  return ids
 end
 
 -- ledger:Ignore(id) -> id of the ignore entry | nil, reason. Ignoring an ignore restores its target.

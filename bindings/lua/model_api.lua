@@ -66,25 +66,6 @@ local function check_args(spec, args)
   return true
 end
 
--- The ledger's own limits, checked before anything is submitted so a command is all or nothing.
-local function check_entry(entry_type, data)
-  if type(entry_type) ~= "string" or not entry_type:match("^[%a_][%w_%.%-]*$") or #entry_type > 64 then
-    return false, "entry type '" .. tostring(entry_type) .. "' is not a name"
-  end
-  local fields = 0
-  for name, value in pairs(data) do
-    fields = fields + 1
-    if type(name) ~= "string" then return false, "entry data keys must be strings" end
-    local t = type(value)
-    if t ~= "number" and t ~= "string" and t ~= "boolean" then
-      return false, strformat("field '%s': a %s cannot go into an entry", name, t)
-    end
-    if t == "string" and #value > 255 then return false, "field '" .. name .. "' is longer than 255 bytes" end
-  end
-  if fields > 32 then return false, "more than 32 fields" end
-  return true
-end
-
 ------------------------------------------------------------------------------------------------
 -- Tally.Model(ledger)
 
@@ -97,10 +78,16 @@ function Tally.Model(ledger)
     pending = {},     -- saga triggers applied in this step
     issued = {},      -- trigger id -> true: this client already acted on it
     restarted = false,
+    live = ledger:State(),  -- the ledger's state table (replaced when replay starts over)
   }
   local object = setmetatable({}, model_meta)
   private[object] = m
   m.object = object
+  ledger:On("restart", function()
+    m.restarted = true
+    m.live = ledger:State()
+    m.pending = {}  -- the replay that follows observes them again
+  end)
   ledger:RegisterMutator(SAGA_TYPE, function(state, data)
     local done = state.__sagas
     if not done then
@@ -108,10 +95,6 @@ function Tally.Model(ledger)
       state.__sagas = done
     end
     done[data.cause] = data.saga
-  end)
-  ledger:On("restart", function()
-    m.restarted = true
-    m.pending = {}  -- the replay that follows observes them again
   end)
   ledger:On("stateChanged", function() step_done(m) end)
   return object
@@ -125,6 +108,7 @@ local function wrapper(m, entry_type)
   w = { observers = {} }
   w.apply = function(state, data, meta)
     if w.user then w.user(state, data, meta) end
+    if state ~= m.live then return end  -- a batch's preview (ledger:Batch): not applied
     local observers = w.observers
     for i = 1, #observers do observers[i](state, data, meta) end
   end
@@ -180,28 +164,23 @@ local function execute(m, name, args, cause)
     if not ok then return nil, name .. ": authorize failed: " .. tostring(allowed) end
     if not allowed then return nil, reason or (name .. ": not authorized") end
   end
-  local emitted = {}
+  -- The emitted entries form one ledger batch: each is checked as it is emitted (emit returns
+  -- the id it will get, for later entries to refer to), and they are written together or not
+  -- at all, each authorized against the state with the command's earlier entries applied.
+  local batch = m.ledger:Batch()
   local function emit(entry_type, data)
-    data = copy(data or {})
-    local ok, reason = check_entry(entry_type, data)
-    if not ok then error(reason, 2) end
-    emitted[#emitted + 1] = { entry_type, data }
+    local ok, id = pcall(batch.Add, batch, entry_type, data)
+    if not ok then error((tostring(id):gsub("^batch:Add: ", "")), 2) end
+    return id
   end
   local ok, result, reason = pcall(command.handler, state, args, emit)
   if not ok then return nil, name .. ": " .. tostring(result) end
   if result == false then return nil, reason or (name .. ": refused") end
-  if cause then emitted[#emitted + 1] = { SAGA_TYPE, { cause = cause.id, saga = cause.saga } } end
-  -- All or nothing: the ledger's authorization is asked for every entry before any is written.
-  local ids = {}
-  for i, e in ipairs(emitted) do
-    local id, refused = m.ledger:Submit(e[1], e[2])
-    if not id then
-      for j = #ids, 1, -1 do m.ledger:Ignore(ids[j]) end
-      return nil, refused
-    end
-    ids[i] = id
+  if cause then
+    local added, err = pcall(batch.Add, batch, SAGA_TYPE, { cause = cause.id, saga = cause.saga })
+    if not added then return nil, name .. ": " .. tostring(err) end
   end
-  return ids
+  return batch:Submit()
 end
 
 -- model:Execute(name, args) -> ids of the emitted entries | nil, reason (nothing was written)

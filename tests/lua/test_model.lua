@@ -91,4 +91,58 @@ expect(b:eval("return M:Ask('balance', 'Cyrielle')"), 16, "b: the same balance")
 expect(b:eval("return L:Size()"), a:eval("return L:Size()"), "b: the same entries")
 expect(b:eval("return L:StateHash()"), a:eval("return L:StateHash()"), "b: the same state hash")
 -- After logging out and in (a fresh session replays from sync), a does not act again.
+
+-- Atomic commands: the ledger authorizes each emitted entry against the state with the
+-- command's earlier entries applied, and writes all of them or none.
+a:run([[
+  R = Tally.NewLedger{ name = "Roster", frameBudgetMs = 0, batchSize = 100000,
+    initialState = function() return { members = {}, points = {} } end,
+    authorize = function(entry, sender, stage, state)
+      if stage ~= "submit" or entry.type ~= "award" then return true end
+      if not state.members[entry.data.player] then return false, entry.data.player .. " is not a member" end
+      return true
+    end }
+  RM = Tally.Model(R)
+  RM:Mutator("join", function(state, data) state.members[data.player] = true end)
+  RM:Mutator("award", function(state, data, meta)
+    state.points[data.player] = (state.points[data.player] or 0) + data.amount
+    state.lastAward = meta.id
+  end)
+  Joins = 0
+  RM:Repository("members", { types = { "join" }, key = function(data) return data.player end,
+                             get = function(state, player) return state.members[player] end })
+    :Subscribe(function() Joins = Joins + 1 end)
+  RM:Command("welcome", { args = { players = "table" }, handler = function(state, args, emit)
+    for _, player in ipairs(args.players) do
+      local id = emit("join", { player = player })
+      emit("award", { player = player, amount = 5, joined = id })
+    end
+  end })
+  RM:Command("mixed", { args = { join = "string", award = "string" }, handler = function(state, args, emit)
+    emit("join", { player = args.join })
+    emit("award", { player = args.award, amount = 1 })
+  end })
+  RM:Command("awardAll", { args = { players = "table" }, handler = function(state, args, emit)
+    for _, player in ipairs(args.players) do emit("award", { player = player, amount = 1 }) end
+  end })
+]])
+local ids = a:eval("return RM:Execute('welcome', { players = { 'Ann', 'Bob' } })")
+expect(type(ids) == "table" and #ids, 4, "a later entry that depends on an earlier one of the same command is accepted")
+expect(a:eval("return select(2, R:Entry('" .. ids[2] .. "')).joined"), ids[1], "emit returned the id the entry got")
+tally.advance(1 / 60)
+expect(a:eval("return R:State().points.Bob"), 5, "the command applied")
+expect(a:eval("return R:State().lastAward"), ids[4], "a preview gave mutators the ids the entries got")
+expect(a:eval("return Joins"), 1, "observers saw the applied entries once, not the preview")
+local size = a:eval("return R:Size()")
+local refused = { a:eval("return RM:Execute('awardAll', { players = { 'Ann', 'Bob', 'Nobody' } })") }
+expect(refused[1], nil, "a command whose 3rd entry is refused is refused")
+expect(refused[2], "Nobody is not a member", "with the ledger's reason")
+expect(a:eval("return R:Size()"), size, "a refused command wrote nothing: no entries, no ignore entries")
+refused = { a:eval("return RM:Execute('mixed', { join = 'Dee', award = 'Nobody' })") }
+expect(refused[2], "Nobody is not a member", "an award of someone the command did not add is refused")
+a:run("R:CatchUp()")
+expect(a:eval("return R:State().members.Dee"), nil, "a refused command's earlier entries changed nothing")
+expect(a:eval("return R:Size()"), size, "still nothing written")
+expect(a:eval("return Joins"), 1, "the previews were not observed")
+expect(#a:eval("return RM:Execute('mixed', { join = 'Dee', award = 'Dee' })"), 2, "the same command, coherent, is accepted")
 print("model: ok")

@@ -13,7 +13,7 @@ local refusals = {
   { "/dkp roster add Dagna ROGUE", "may not manage the roster: officers only (rank index <= 1)" },
   { "/dkp roster import", "may not manage the roster" },
   { "/dkp award Dagna 10 boss_kill", "may not award points: officers only" },
-  { "/dkp award raid 10 boss_kill", "may not manage the roster" },
+  { "/dkp award raid 10 boss_kill", "may not award points: officers only" },
   { "/dkp adjust Dagna +10 correction I deserve it", "may not adjust points" },
   { "/dkp decay 10", "may not decay points" },
   { "/dkp alt Dagnabank Dagna", "may not link alts" },

@@ -28,9 +28,24 @@ h.expectLine(h.run(officer, "/dkp award Dagna -5 boss"), "whole number of points
 h.expectLine(h.run(officer, "/dkp award Dagnaa 5 boss"), "Dagnaa is not in the DKP roster", "typo in a name")
 h.expect(h.balance(officer, "Dagna"), 15, "refused awards changed nothing")
 
+-- A raid award is one command: its roster additions and its award entries are written
+-- together or not at all. Refused (a member is no officer; an officer's amount is too large),
+-- it writes nothing, not even the roster additions.
+local member = clients[4]
+local memberSize = member:eval("return GuildDKP.Size()")
+h.expectLine(h.run(member, "/dkp award raid 20 boss_kill"), "may not award points: officers only", "a member's raid award")
+h.expect(member:eval("return GuildDKP.Size()"), memberSize, "the member's refused raid award wrote nothing")
+local size = officer:eval("return GuildDKP.Size()")
+out = h.run(officer, "/dkp award raid 2000000 boss_kill")
+h.expectLine(out, "an award is a whole number of points", "a raid award refused at its award entry")
+h.expectNoLine(out, "added", "no roster additions announced")
+h.expect(officer:eval("return GuildDKP.Size()"), size, "the refused raid award wrote nothing")
+h.expectNoLine(h.run(officer, "/dkp roster"), "Hestia", "the raid members were not added")
+
 -- The raid: names read from GetRaidRosterInfo at submit time and stored in the entry; raid
--- members the DKP roster did not know are added with their class first.
+-- members the DKP roster did not know are added with their class, in the same command.
 out = h.run(officer, "/dkp award raid 20 boss_kill Onyxia")
+h.expect(officer:eval("return GuildDKP.Size()"), size + 2, "one roster entry and one award entry")
 h.expectLine(out, "added 6 raid member(s) to the DKP roster", "raid members added to the roster")
 h.expectLine(out, "awarded 20 (boss_kill) to 8 raid", "raid award")
 local raidAward = h.idIn(out)
@@ -43,6 +58,15 @@ h.expectLine(lines, "award 20 boss_kill to 8 raid", "the raid award's effect")
 h.expectLine(lines, "Hestia", "the entry lists Hestia")
 h.expect(officer:eval("return select(2, UnitClass('Hestia'))"), "PALADIN", "Hestia's class in the raid")
 h.expectLine(h.run(officer, "/dkp roster"), "Hestia       PALADIN", "the roster took the raid's class")
+
+-- GuildDKP.Award runs the same command: refused entirely when a later entry is refused.
+local refusedIds, why = officer:eval("return GuildDKP.Award{ kind = 'player', names = { 'Dagna', 'Nobodyhere' }, amount = 1, reason = 'bonus' }")
+h.expect(refusedIds, nil, "an award naming someone unknown is refused")
+h.expect(why, "Nobodyhere is not in the DKP roster (add with /dkp roster add Nobodyhere CLASS)", "with the reason")
+local ids = officer:eval("return GuildDKP.Award{ kind = 'player', names = { 'dagna' }, amount = 1, reason = 'bonus' }")
+h.expect(#ids, 1, "GuildDKP.Award wrote one entry")
+h.expect(h.balance(officer, "Dagna"), 36, "Dagna after GuildDKP.Award")
+h.expectLine(h.run(officer, "/dkp undo " .. ids[1]), "undid", "undo the API award")
 
 -- Someone who left the raid gets nothing from the next raid award.
 clients[8]:set_group(0, 0)
