@@ -7,17 +7,17 @@ LootHistory = {
   -- -> the ledger's Adler-32 of applied entries and its content fingerprint.
   StateHash = function() return ns.ledger:StateHash() end,
   Size = function() return ns.ledger:Size() end,
-  PlayerLoot = function(player) return ns.PlayerLoot(assert(ns.CurrentState()), player) end,
-  ItemOwners = function(item) return ns.ItemOwners(assert(ns.CurrentState()), item) end,
+  PlayerLoot = function(player) return ns.Ask("playerLoot", player) end,
+  ItemOwners = function(item) return ns.Ask("itemOwners", item) end,
   RaidLoot = function(raid_ref)
     local state = assert(ns.CurrentState())
     local raid, why = ns.ResolveRaid(state, raid_ref)
     if not raid then return nil, why end
-    return ns.RaidLoot(state, raid)
+    return ns.Ask("raidLoot", raid)
   end,
-  RaidAttendance = function(event_id) return ns.SnapshotNames(assert(ns.CurrentState()), event_id) end,
-  LootCounts = function(since, upto) return ns.LootCounts(assert(ns.CurrentState()), since, upto) end,
-  LastOfSlot = function(player, slot) return ns.LastOfSlot(assert(ns.CurrentState()), player, slot) end,
+  RaidAttendance = function(event_id) return ns.Ask("raidAttendance", event_id) end,
+  LootCounts = function(since, upto) return ns.Ask("lootCounts", since, upto) end,
+  LastOfSlot = function(player, slot) return ns.Ask("lastOfSlot", player, slot) end,
   -- -> the ledger's sync status (ledger:SyncStatus(): state, peers, counters).
   SyncStatus = function() return ns.ledger:SyncStatus() end,
   -- For tools that import history (tools/season): Backdate(t) makes this client's entries take

@@ -141,7 +141,7 @@ local raid_commands = {
     end
     if raid.ended then print("  end: " .. names_line(ns.SnapshotNames(state, raid.endEvent))) end
     print("  loot: " .. #raid.loot .. " item(s)")
-    print_loot(state, ns.RaidLoot(state, raid))
+    print_loot(state, ns.model:Ask("raidLoot", raid))
   end,
 }
 
@@ -252,7 +252,7 @@ local commands = {
   player = function(state, words)
     local player = words[1] and words[1].text
     if not player then return say("usage: /loot player <player>") end
-    local held, lost = ns.PlayerLoot(state, player)
+    local held, lost = ns.model:Ask("playerLoot", player)
     say(ns.Display(ns.FullName(player)) .. " has " .. #held .. " item(s)")
     print_loot(state, held)
     if #lost > 0 then
@@ -272,7 +272,7 @@ local commands = {
       if not item then return say(why) end
       query = item
     end
-    local owners = ns.ItemOwners(state, query)
+    local owners = ns.model:Ask("itemOwners", query)
     say(tostring(query) .. ": " .. #owners .. " recorded")
     print_loot(state, owners)
   end,
@@ -282,7 +282,7 @@ local commands = {
     if options.since and not since or options["until"] and not upto then return say("dates are YYYY-MM-DD or Unix seconds") end
     local days = tonumber(options.days)
     if days then since = GetServerTime() - days * 86400 end
-    local rows = ns.LootCounts(state, since, upto)
+    local rows = ns.model:Ask("lootCounts", since, upto)
     say(string.format("items kept and raids attended, %s to %s", since and when(since) or "the start",
       upto and when(upto) or "now"))
     for _, r in ipairs(rows) do print(string.format("  %-16s %3d item(s) %3d raid(s)", ns.Display(r.name), r.items, r.raids)) end

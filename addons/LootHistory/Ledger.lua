@@ -221,8 +221,9 @@ frame:SetScript("OnEvent", function(self, event, name)
     model:Mutator(entry_type, mutators[entry_type])
   end
   ns.DefineAttendance(model)
+  for _, query in ipairs(ns.QUERIES) do model:Query(query[1], query[2]) end
   ledger:On("mutatorFailed", function(_, err) print("LootHistory: replay stopped: " .. tostring(err)) end)
-  ns.ledger = ledger
+  ns.ledger, ns.model = ledger, model
   for i = 1, #ns.whenReady do ns.whenReady[i]() end
   ns.whenReady = {}
 end)

@@ -138,3 +138,19 @@ function ns.LastOfSlot(state, player, slot)
   end
   return nil
 end
+
+------------------------------------------------------------------------------------------------
+-- The queries by name, registered on the ledger's Tally.Model (Ledger.lua) in this order. The
+-- slash commands and the global LootHistory API ask them through ns.Ask.
+
+ns.QUERIES = {
+  { "playerLoot", ns.PlayerLoot }, { "itemOwners", ns.ItemOwners }, { "raidLoot", ns.RaidLoot },
+  { "lootCounts", ns.LootCounts }, { "lastOfSlot", ns.LastOfSlot }, { "raidAttendance", ns.SnapshotNames },
+}
+
+-- ns.Ask(name, ...) -> the query's results over the caught-up state; an error while the state
+-- is not ready (not loaded, or too far behind to catch up within a frame).
+function ns.Ask(name, ...)
+  assert(ns.CurrentState())
+  return ns.model:Ask(name, ...)
+end
