@@ -234,6 +234,8 @@ class PayloadReader {
     for (int shift = 0; shift < 64; shift += 7) {
       std::uint8_t b = 0;
       if (!byte(b)) return false;
+      // The tenth byte holds bit 63 only: more would be dropped, giving a second encoding.
+      if (shift == 63 && b > 1) return false;
       v |= static_cast<std::uint64_t>(b & 0x7f) << shift;
       if ((b & 0x80) == 0) return !(b == 0 && shift > 0);
     }
