@@ -75,9 +75,9 @@ void StringIds::grow() {
 std::uint16_t ReplayDecoder::decode_new_layout(std::uint16_t type_id, std::uint8_t revision,
                                                 std::span<const std::uint8_t> payload, double* values) {
   Layout layout;
-  layout.revision = revision;
   const std::uint8_t* p = payload.data();
   layout.field_count = *p++;
+  layout.revision_and_count = static_cast<std::uint16_t>(revision << 8 | layout.field_count);
   ReplayShape shape{type_id, revision, {}, {}};
   for (std::uint8_t f = 0; f < layout.field_count; ++f) {
     std::uint8_t name_size = *p;
@@ -107,7 +107,7 @@ std::uint16_t ReplayDecoder::decode_new_layout(std::uint16_t type_id, std::uint8
   layout.shape_id = it->second;
   if (type_id >= layouts_.size()) layouts_.resize(type_id + 1u);
   layouts_[type_id] = std::move(layout);
-  return decode_with(layouts_[type_id], payload, values);
+  return decode_with(layouts_[type_id], revision, payload, values);
 }
 
 std::vector<std::string_view> ReplayDecoder::take_new_strings() {

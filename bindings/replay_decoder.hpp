@@ -142,8 +142,8 @@ class ReplayDecoder {
   [[gnu::always_inline]] std::uint16_t decode(std::uint16_t type_id, std::uint8_t revision,
                                               std::span<const std::uint8_t> payload, double* values) {
     // Most entries have the revision and layout of the previous entry of their type.
-    if (type_id < layouts_.size() && layouts_[type_id].revision == revision) {
-      if (std::uint16_t shape = decode_with(layouts_[type_id], payload, values)) return shape;
+    if (type_id < layouts_.size()) {
+      if (std::uint16_t shape = decode_with(layouts_[type_id], revision, payload, values)) return shape;
     }
     return decode_new_layout(type_id, revision, payload, values);
   }
@@ -167,8 +167,10 @@ class ReplayDecoder {
   // The last shape seen for one entry type, so that the next entry of the type is matched by
   // comparing its field headers instead of looking its shape up.
   struct Layout {
-    std::uint16_t shape_id = 0;  // 0: none yet
-    std::uint8_t revision = 0;
+    std::uint16_t shape_id = 0;
+    // revision << 8 | field count, compared with the entry's in one go; no layout yet: 0xffff,
+    // which no entry has (at most kMaxFields fields).
+    std::uint16_t revision_and_count = 0xffff;
     std::uint8_t field_count = 0;
     std::vector<FieldHeader> fields;
     std::vector<std::uint8_t> headers;  // as they appear in the payload
@@ -176,7 +178,8 @@ class ReplayDecoder {
 
   // Decodes with `layout` and returns its shape id, or 0 when the payload's layout differs
   // (`values` may then be partly written).
-  std::uint16_t decode_with(const Layout& layout, std::span<const std::uint8_t> payload, double* values);
+  std::uint16_t decode_with(const Layout& layout, std::uint8_t revision, std::span<const std::uint8_t> payload,
+                            double* values);
   // Finds (or makes) the shape of a payload whose revision or layout differs from its type's
   // last one.
   std::uint16_t decode_new_layout(std::uint16_t type_id, std::uint8_t revision, std::span<const std::uint8_t> payload,
@@ -189,13 +192,13 @@ class ReplayDecoder {
   std::vector<std::pair<std::uint16_t, ReplayShape>> new_shapes_;
 };
 
-[[gnu::always_inline]] inline std::uint16_t ReplayDecoder::decode_with(const Layout& layout,
+[[gnu::always_inline]] inline std::uint16_t ReplayDecoder::decode_with(const Layout& layout, std::uint8_t revision,
                                                                        std::span<const std::uint8_t> payload,
                                                                        double* values) {
   using namespace replay_bytes;
   const std::uint8_t* p = payload.data();
   const std::uint8_t* end = p + payload.size();
-  if (layout.shape_id == 0 || *p++ != layout.field_count) return 0;
+  if ((static_cast<unsigned>(revision) << 8 | *p++) != layout.revision_and_count) return 0;
   for (std::uint8_t f = 0; f < layout.field_count; ++f) {
     const FieldHeader& h = layout.fields[f];
     auto left = static_cast<std::size_t>(end - p);
