@@ -142,12 +142,17 @@ local function upcast_chain(p, entry_type, from)
   end
 end
 
+-- An entry's id from its key, as the binding writes it (ledger_binding.cpp).
+local function entry_id(time, counter, realm, creator)
+  return strformat("%08x-%02x-%04x-%08x", time, counter, realm, creator)
+end
+
 -- The applier of a shape at a revision newer than the type's: the entry is not applied, only
 -- noted (by id: a rewind meets it again without noting it twice).
 local function newer_applier(p, shape)
   local entry_type, revision = shape.type, shape.revision
   return function(_, r)
-    local id = strformat("%08x-%02x-%04x-%08x", r.timestamp, r.counter, r.realm, r.creator)
+    local id = entry_id(r.timestamp, r.counter, r.realm, r.creator)
     if p.newer[id] then return end
     local entry = { id = id, type = entry_type, revision = revision }
     p.newer[id] = entry
@@ -213,7 +218,7 @@ end
 local meta_meta = {
   __index = function(meta, key)
     if key == "id" then
-      return strformat("%08x-%02x-%04x-%08x", meta.time, meta.counter, meta.realm, meta.creator)
+      return entry_id(meta.time, meta.counter, meta.realm, meta.creator)
     end
   end,
 }
@@ -607,10 +612,6 @@ local Batch = {}
 local batch_meta = { __index = Batch, __metatable = "Tally batch" }
 local batches = setmetatable({}, { __mode = "k" })  -- batch object -> its private record
 
-local function entry_id(time, counter, creator)
-  return strformat("%08x-%02x-%04x-%08x", time, counter, 0, creator)
-end
-
 -- ledger:Batch() -> batch. batch:Add(type, data) -> the id the entry will get (nothing is
 -- written yet); batch:Submit() -> ids | nil, reason, index of the refused entry.
 function Ledger:Batch()
@@ -640,7 +641,7 @@ function Batch:Add(entry_type, data)
   if not ok then error("batch:Add: " .. tostring(reason), 2) end
   local counter = b.first and b.first + #b.entries
   if not counter or counter > 255 then error("batch:Add: more than 256 entries by one creator in one second", 2) end
-  local id = entry_id(b.time, counter, b.creator)
+  local id = entry_id(b.time, counter, 0, b.creator)  -- this client writes realm 0
   b.entries[#b.entries + 1] = { id = id, type = entry_type, data = deepcopy(data or {}, {}), time = b.time,
                                 creator = b.creator, counter = counter, revision = b.p.revisions[entry_type] }
   return id
