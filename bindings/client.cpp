@@ -187,6 +187,7 @@ int host_ledger_new(lua_State* L) {
   LedgerBindingOptions options;
   options.name = name;
   options.forced_knobs = c.host().options().forced_knobs;
+  options.decode_ahead = c.host().options().decode_ahead;
   if (persist && !c.options().saved_variables_dir.empty()) {
     options.journal = c.options().saved_variables_dir / c.name() / "Ledgers" / (name + ".journal");
   }

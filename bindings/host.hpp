@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bindings/client.hpp"
+#include "bindings/decode_ahead.hpp"
 #include "runtime/addon_network.hpp"
 #include "runtime/network_faults.hpp"
 
@@ -24,6 +25,7 @@ struct HostOptions {
   FaultPlan faults;                               // loss, jitter, partitions, offline windows...
   std::uint64_t fault_seed = 1;                   // the same seed repeats a faulty run exactly
   std::optional<ReplayKnobs> forced_knobs;        // replay knobs for every ledger, whatever addons ask
+  DecodeAheadOptions decode_ahead;                // long replay steps decode on a second thread
   std::vector<std::string> guild_ranks = {"Guild Master", "Officer", "Veteran", "Member", "Initiate"};
 };
 

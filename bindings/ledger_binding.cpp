@@ -2,6 +2,7 @@
 #include "bindings/ledger_binding.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 
@@ -60,14 +61,17 @@ nlohmann::json LedgerBinding::metrics_json(double now_seconds) {
   json["applied"] = applied_;
   json["knobs"] = to_string(planner_.requested_knobs());
   json["knobs_forced"] = knobs_forced();
+  json["decoded_ahead"] = decoded_ahead_;
   return json;
 }
 
 void LedgerBinding::close() {
+  ledger_changing();
   if (persistent_) persistent_->close();
 }
 
 InsertResult LedgerBinding::insert(const Entry& entry) {
+  ledger_changing();
   InsertResult result = persistent_ ? persistent_->insert(entry) : memory_->insert(entry);
   bool changed = result.status == InsertStatus::Inserted || result.status == InsertStatus::ReplacedConflict;
   if (changed && entry.type == kIgnoreType) {
@@ -166,7 +170,8 @@ std::size_t LedgerBinding::earliest_affected(const EntryKey& key) const {
 }
 
 void LedgerBinding::note_change(std::size_t position) {
-  if (position < applied_) rewind_ = std::min(rewind_.value_or(position), position);
+  // Entries fetched and not yet committed count as applied: the loop is applying them.
+  if (position < applied_ + fetched_) rewind_ = std::min(rewind_.value_or(position), position);
 }
 
 std::optional<std::uint8_t> LedgerBinding::next_counter(std::uint32_t timestamp, std::uint32_t creator) const {
@@ -235,6 +240,7 @@ std::vector<std::size_t> LedgerBinding::take_checkpoint(double cost_ms) {
 }
 
 std::pair<std::size_t, std::vector<std::size_t>> LedgerBinding::rewind(std::size_t position) {
+  ledger_changing();
   std::vector<std::size_t> dropped = checkpoints_.invalidate_after(position);
   for (std::size_t p : dropped) checkpoint_hashes_.erase(p);
   std::size_t from = checkpoints_.nearest_at_or_before(position).value_or(0);
@@ -246,6 +252,7 @@ std::pair<std::size_t, std::vector<std::size_t>> LedgerBinding::rewind(std::size
 }
 
 void LedgerBinding::travel_to(std::optional<std::uint32_t> timestamp) {
+  ledger_changing();
   travel_ = timestamp;
   if (applied_ > target()) rewind_ = std::min(rewind_.value_or(target()), target());
 }
@@ -261,28 +268,24 @@ bool LedgerBinding::is_ignored(const EntryKey& key) const {
   return false;
 }
 
-std::size_t LedgerBinding::fetch(std::size_t max, ReplayBatch* batch) {
-  fetched_ = 0;
-  std::size_t end = std::min({target(), applied_ + max, applied_ + kBatchEntries});
-  if (end <= applied_) return 0;
-  if (!batch_records_) {
-    batch_records_ = std::make_unique_for_overwrite<ReplayRecord[]>(kBatchEntries);
-    batch_values_ = std::make_unique_for_overwrite<double[]>(kBatchValues);
-  }
+void LedgerBinding::decode_into(std::size_t start, std::size_t end, const ReplayHash& from, DecodedBatch& out) {
   const Ledger& l = ledger();
+  end = std::min(end, start + out.entry_capacity);
   // Entries of the ignore type never reach a mutator: they are not decoded. (-1: no such type.)
   const std::optional<std::uint16_t> ignore_id = l.types().find(kIgnoreType);
   const int ignore_type = ignore_id ? int{*ignore_id} : -1;
   // Ignore targets, walked in step with the entries (both in key order): an entry costs one
   // comparison unless it is a target.
-  auto target = ignores_.lower_bound(l.at(applied_).key());
+  auto target = ignores_.lower_bound(l.at(start).key());
+  ReplayRecord* records = out.records.get();
+  double* values = out.values.get();
   std::size_t count = 0;
   std::size_t used = 0;
   // The state hash as it will be once the whole batch is applied, computed while the keys are
   // at hand (batches are far below ReplayHash::kMaxUnreduced).
   static_assert(kBatchEntries <= ReplayHash::kMaxUnreduced);
-  fetched_hash_ = state_hash_;
-  for (std::size_t position = applied_; position < end;) {
+  out.hash = from;
+  for (std::size_t position = start; position < end;) {
     std::span<const StoredEntry> run = l.stored_run(position);
     if (run.size() > end - position) run = run.first(end - position);
     for (const StoredEntry& e : run) {
@@ -292,39 +295,150 @@ std::size_t LedgerBinding::fetch(std::size_t max, ReplayBatch* batch) {
       std::span<const std::uint8_t> payload;
       if (!skip) {
         payload = l.payload_bytes(e);
-        if (used + payload[0] > kBatchValues) {
+        if (used + payload[0] > out.value_capacity) {
           end = position;  // the rest goes in the next batch
           break;
         }
       }
-      ReplayRecord& r = batch_records_[count++];
+      ReplayRecord& r = records[count++];
       r.timestamp = key.timestamp;
       r.creator = key.creator;
       r.realm = key.realm;
       r.counter = key.counter;
       r.first_value = static_cast<std::uint16_t>(used);
-      r.shape_id = skip ? 0 : decoder_.decode(e.type_id, e.revision, payload, batch_values_.get() + used);
-      fetched_hash_.add(r);
+      r.shape_id = skip ? 0 : decoder_.decode(e.type_id, e.revision, payload, values + used);
+      out.hash.add(r);
       if (!skip) used += payload[0];
       ++position;
     }
   }
-  fetched_hash_.reduce();
-  batch->records = batch_records_.get();
-  batch->values = batch_values_.get();
-  batch->news = decoder_.has_news() ? 1 : 0;
+  out.hash.reduce();
+  out.start = start;
+  out.count = count;
+  out.strings.clear();
+  out.shapes.clear();
+  if (decoder_.has_news()) {
+    out.strings = decoder_.take_new_strings();
+    out.shapes = decoder_.take_new_shapes();
+  }
+}
+
+void LedgerBinding::decode_ahead(std::size_t count) {
+  drop_decoded();
+  const DecodeAheadOptions& o = options_.decode_ahead;
+  ahead_end_ = std::min(target(), applied_ + count);
+  if (!o.enabled || ahead_end_ < applied_ + o.min_entries) {
+    ahead_end_ = 0;
+    return;
+  }
+  if (!ahead_) {
+    ahead_ = std::make_unique<DecodeAhead>(
+        [this](std::size_t from, std::size_t to, const ReplayHash& hash, DecodedBatch& out) {
+          decode_into(from, to, hash, out);
+        },
+        std::min(o.batch_entries, kBatchEntries), kBatchValues);
+  }
+}
+
+DecodedBatch* LedgerBinding::take_decoded_ahead() {
+  if (!ahead_ || applied_ >= ahead_end_) return nullptr;
+  if (!ahead_->gauge().worth_it()) {
+    drop_decoded();
+    return nullptr;
+  }
+  if (!ahead_->running()) ahead_->start(applied_, ahead_end_, state_hash_, [this](DecodedBatch& b) { keep_news(b); });
+  DecodedBatch* batch = ahead_->take(applied_);
+  if (batch == nullptr) {
+    drop_decoded();  // it is not decoding this position (a failure on the decode thread)
+    ahead_end_ = 0;
+  }
+  return batch;
+}
+
+void LedgerBinding::ledger_changing() {
+  drop_decoded();
+  ahead_end_ = 0;
+}
+
+void LedgerBinding::keep_news(DecodedBatch& batch) {
+  kept_strings_.insert(kept_strings_.end(), batch.strings.begin(), batch.strings.end());
+  for (auto& shape : batch.shapes) kept_shapes_.push_back(std::move(shape));
+  batch.strings.clear();
+  batch.shapes.clear();
+}
+
+void LedgerBinding::drop_decoded() {
+  if (ahead_) ahead_->stop([this](DecodedBatch& b) { keep_news(b); });
+  if (current_ == nullptr) return;
+  current_end_ = current_offset_ + fetched_;  // decoded before the change: not fetched again
+  if (fetched_ == 0) release_current();
+}
+
+void LedgerBinding::release_current() {
+  if (current_ != nullptr && current_ != own_batch_.get()) ahead_->release(current_);
+  current_ = nullptr;
+}
+
+std::vector<std::string_view> LedgerBinding::take_new_strings() {
+  std::vector<std::string_view> out = std::move(kept_strings_);
+  kept_strings_.clear();
+  if (current_ != nullptr) {
+    out.insert(out.end(), current_->strings.begin(), current_->strings.end());
+    current_->strings.clear();
+  }
+  return out;
+}
+
+std::vector<std::pair<std::uint16_t, ReplayShape>> LedgerBinding::take_new_shapes() {
+  std::vector<std::pair<std::uint16_t, ReplayShape>> out = std::move(kept_shapes_);
+  kept_shapes_.clear();
+  if (current_ != nullptr) {
+    for (auto& shape : current_->shapes) out.push_back(std::move(shape));
+    current_->shapes.clear();
+  }
+  return out;
+}
+
+std::size_t LedgerBinding::fetch(std::size_t max, ReplayBatch* batch) {
+  fetched_ = 0;
+  std::size_t end = std::min({target(), applied_ + max, applied_ + kBatchEntries});
+  if (end <= applied_) return 0;
+  bool continues = current_ != nullptr && current_->start + current_offset_ == applied_ && current_offset_ < current_end_;
+  if (!continues) {
+    release_current();
+    current_ = take_decoded_ahead();
+    if (current_ != nullptr && current_->on_decode_thread) decoded_ahead_ += current_->count;
+    if (current_ == nullptr) {
+      if (!own_batch_) own_batch_ = std::make_unique<DecodedBatch>(kBatchEntries, kBatchValues);
+      auto started = std::chrono::steady_clock::now();
+      decode_into(applied_, end, state_hash_, *own_batch_);
+      if (ahead_) {
+        ahead_->gauge().decoded_here(
+            std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - started).count(),
+            own_batch_->count);
+      }
+      current_ = own_batch_.get();
+    }
+    current_offset_ = 0;
+    current_end_ = current_->count;
+  }
+  std::size_t count = std::min(current_end_ - current_offset_, end - applied_);
+  batch->records = current_->records.get() + current_offset_;
+  batch->values = current_->values.get();
+  batch->news = !kept_strings_.empty() || !kept_shapes_.empty() || !current_->strings.empty() || !current_->shapes.empty();
   fetched_ = count;
   return count;
 }
 
 void LedgerBinding::commit(std::size_t count) {
   count = std::min(count, fetched_);
-  bool whole = count == fetched_;
   fetched_ = 0;
   if (count == 0) return;
-  if (whole) state_hash_ = fetched_hash_;
-  else state_hash_.feed(batch_records_.get(), count);  // a mutator failed inside the batch
+  if (current_offset_ == 0 && count == current_->count) state_hash_ = current_->hash;
+  else state_hash_.feed(current_->records.get() + current_offset_, count);  // part of a batch
   applied_ += count;
+  current_offset_ += count;
+  if (current_offset_ >= current_end_) release_current();
   if (persistent_) persistent_->set_applied(applied_);
 }
 

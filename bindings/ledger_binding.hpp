@@ -16,6 +16,7 @@
 #include "batching/checkpoint_policy.hpp"
 #include "batching/frame_planner.hpp"
 #include "batching/replay_metrics.hpp"
+#include "bindings/decode_ahead.hpp"
 #include "bindings/replay_batch.hpp"
 #include "bindings/replay_decoder.hpp"
 #include "bindings/replay_hash.hpp"
@@ -49,6 +50,7 @@ struct LedgerBindingOptions {
   ReplayKnobs knobs;
   // Set by the operator (tally run --knobs): the addon's own knob settings are ignored.
   std::optional<ReplayKnobs> forced_knobs;
+  DecodeAheadOptions decode_ahead;
 };
 
 class LedgerBinding {
@@ -87,11 +89,14 @@ class LedgerBinding {
   // The position replay must restart from when the ledger changed below it; nothing otherwise.
   // Reading it clears it.
   std::optional<std::size_t> take_rewind();
-  // Decodes up to `max` entries from position `applied()` (at most kBatchEntries, fewer when
-  // their values would not fit) into the binding's batch buffers, points `batch` at them and
-  // returns how many. New strings and shapes met on the way wait for the Lua side
-  // (take_new_strings/shapes, flagged in batch->news). The buffers never move: a batch stays
-  // readable (its contents until the next fetch) as long as the binding lives.
+  // The replay loop is about to fetch up to `count` entries from `applied()`: when they are
+  // many, the decode thread decodes them ahead while the loop applies (DecodeAhead).
+  void decode_ahead(std::size_t count);
+  // Points `batch` at up to `max` decoded entries from position `applied()` (at most
+  // kBatchEntries, fewer when their values would not fit) and returns how many: decoded ahead,
+  // or decoded now into the binding's own buffers. New strings and shapes met on the way wait
+  // for the Lua side (take_new_strings/shapes, flagged in batch->news). A batch stays readable
+  // until the next fetch, whatever happens to the ledger meanwhile.
   std::size_t fetch(std::size_t max, ReplayBatch* batch);
   // The loop applied the first `count` fetched entries.
   void commit(std::size_t count);
@@ -111,8 +116,9 @@ class LedgerBinding {
   std::pair<std::size_t, std::vector<std::size_t>> rewind(std::size_t position);
   std::uint32_t state_hash() const { return state_hash_.value(); }
 
-  std::vector<std::string_view> take_new_strings() { return decoder_.take_new_strings(); }
-  std::vector<std::pair<std::uint16_t, ReplayShape>> take_new_shapes() { return decoder_.take_new_shapes(); }
+  // What the last fetched batch brought (and batches decoded ahead and dropped, before it).
+  std::vector<std::string_view> take_new_strings();
+  std::vector<std::pair<std::uint16_t, ReplayShape>> take_new_shapes();
   std::string_view type_name(std::uint16_t id) const { return ledger().types().name(id); }
 
   // Time travel: only entries at or before `timestamp` are applied; nothing = no limit.
@@ -128,7 +134,7 @@ class LedgerBinding {
   nlohmann::json metrics_json(double now_seconds);
   void close();
 
-  // The batch buffers: 32 KB of records, 64 KB of values (room for 4 fields per entry on
+  // A batch's buffers: 32 KB of records, 64 KB of values (room for 4 fields per entry on
   // average; a batch of wider entries holds fewer).
   static constexpr std::size_t kBatchEntries = 2048;
   static constexpr std::size_t kBatchValues = 4 * kBatchEntries;
@@ -136,6 +142,20 @@ class LedgerBinding {
   static_assert(kBatchValues >= kMaxFields, "an entry always fits an empty batch");
 
  private:
+  // Decodes positions [start, end) (fewer when out is full) into `out`, its hash continuing
+  // `from`. Reads the ledger, the ignores and the decoder only: the decode thread runs it.
+  void decode_into(std::size_t start, std::size_t end, const ReplayHash& from, DecodedBatch& out);
+  // Drops what was decoded and not fetched yet (ahead, and the rest of the current batch); the
+  // decode thread lets go. Called before anything decode_into reads changes. The batch being
+  // applied stays readable.
+  void drop_decoded();
+  // Before a change of the ledger, its ignores, the replay position or the travel limit: drops
+  // what was decoded, and decoding ahead ends for this step.
+  void ledger_changing();
+  // The batch at applied() from the decode thread, when this step decodes ahead and it pays.
+  DecodedBatch* take_decoded_ahead();
+  void keep_news(DecodedBatch& batch);  // owed to the Lua side with the next fetch
+  void release_current();
   bool is_ignored(const EntryKey& key) const;
   // The lowest position whose ignored state an ignore of `key` can change (its target chain).
   std::size_t earliest_affected(const EntryKey& key) const;
@@ -159,10 +179,13 @@ class LedgerBinding {
   std::optional<std::uint32_t> travel_;
   ReplayHash state_hash_;
   ReplayDecoder decoder_;
-  std::unique_ptr<ReplayRecord[]> batch_records_;  // kBatchEntries, allocated at the first fetch
-  std::unique_ptr<double[]> batch_values_;         // kBatchValues
-  std::size_t fetched_ = 0;                        // records of the last fetch not yet committed
-  ReplayHash fetched_hash_;                        // state_hash_ fed with all of them
+  std::unique_ptr<DecodedBatch> own_batch_;  // decoded on this thread; allocated at the first fetch
+  DecodedBatch* current_ = nullptr;          // the batch fetches come from (own or decoded ahead)
+  std::size_t current_offset_ = 0;           // its first entry not yet committed
+  std::size_t current_end_ = 0;              // its entries that may still be fetched
+  std::size_t fetched_ = 0;                  // records of the last fetch not yet committed
+  std::vector<std::string_view> kept_strings_;  // news of batches decoded ahead but dropped
+  std::vector<std::pair<std::uint16_t, ReplayShape>> kept_shapes_;
   // Ignore entries by target, each with its own key: a target is ignored when one of its
   // ignores is not itself ignored.
   std::map<EntryKey, std::vector<EntryKey>> ignores_;
@@ -172,6 +195,10 @@ class LedgerBinding {
   ReplayMetrics metrics_;
   CheckpointPolicy checkpoints_{CheckpointConfig{.every_events = 2000, .every_ms = 20, .max_checkpoints = 32}};
   std::map<std::size_t, ReplayHash> checkpoint_hashes_;
+  // Last: destroyed first, so the decode thread has let go before what it reads goes away.
+  std::unique_ptr<DecodeAhead> ahead_;
+  std::size_t ahead_end_ = 0;  // this step decodes ahead up to here (0: it does not)
+  std::uint64_t decoded_ahead_ = 0;  // entries the decode thread decoded (Metrics().decoded_ahead)
 };
 
 // Entry ids as addons see them: "tttttttt-cc-rrrr-pppppppp" (hex key fields, 25 characters).

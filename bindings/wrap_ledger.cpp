@@ -268,6 +268,12 @@ int ledger_checkpoints(lua_State* L) {
   return 1;
 }
 
+// b:decode_ahead(count): the loop is about to fetch up to `count` entries
+int ledger_decode_ahead(lua_State* L) {
+  check(L).decode_ahead(static_cast<std::size_t>(std::max<lua_Number>(0, luaL_checknumber(L, 2))));
+  return 0;
+}
+
 // b:events_to_checkpoint() -> entries before the next checkpoint by count
 int ledger_events_to_checkpoint(lua_State* L) {
   lua_pushnumber(L, static_cast<lua_Number>(std::min<std::size_t>(check(L).events_to_checkpoint(), 1u << 30)));
@@ -485,6 +491,7 @@ void push_ledger(lua_State* L, LedgerBindingOptions options, std::vector<std::st
         {"checkpoint_due", ledger_checkpoint_due}, {"take_checkpoint", guarded<ledger_take_checkpoint>},
         {"rewind", guarded<ledger_rewind>},  {"checkpoints", guarded<ledger_checkpoints>},
         {"metrics", guarded<ledger_metrics>},  {"events_to_checkpoint", ledger_events_to_checkpoint},
+        {"decode_ahead", guarded<ledger_decode_ahead>},
         {"new_strings", ledger_new_strings},
         {"new_shapes", ledger_new_shapes}, {"begin_frame", guarded<ledger_begin_frame>},
         {"next_batch", guarded<ledger_next_batch>}, {"record_batch", guarded<ledger_record_batch>},

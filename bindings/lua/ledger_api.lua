@@ -312,6 +312,8 @@ end
 local function run_batch(p, want)
   local b = p.binding
   local total = 0
+  local ahead = replay_limit(p) - b:applied()
+  b:decode_ahead(ahead < want and ahead or want)
   while total < want do
     local n = replay_limit(p) - b:applied()
     if n <= 0 then break end

@@ -24,8 +24,9 @@ inline bool logged(const tally::Client& c, const std::string& needle, bool error
 struct Bare {
   tally::Host host;
   tally::Client& client;
-  explicit Bare(tally::ClientOptions options = {.name = "Tester", .memory_limit = 64u << 20})
-      : client(host.add_client(std::move(options))) {
+  explicit Bare(tally::ClientOptions options = {.name = "Tester", .memory_limit = 64u << 20},
+                tally::HostOptions host_options = {})
+      : host(std::move(host_options)), client(host.add_client(std::move(options))) {
     host.start();
   }
   // Runs code; returns what it printed, one string per print.

@@ -1,8 +1,8 @@
 // Property tests of replay: whatever order entries arrive in through the remote queue,
 // interleaved with frames that replay part of them (so late entries rewind to checkpoints),
 // with ignores, ignores of ignores and time travel, the derived state and the state hash equal
-// those of one replay from zero of the same entries. 1,000 fixed seeds (TALLY_PROPERTY_SEEDS
-// changes the count).
+// those of one replay from zero of the same entries, whether batches are decoded ahead on the
+// decode thread or not. 1,000 fixed seeds (TALLY_PROPERTY_SEEDS changes the count).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -88,7 +88,10 @@ TEST_CASE("replay in any arrival order, with rewinds, ignores and time travel, e
     CAPTURE(seed);
     std::mt19937 random(static_cast<std::uint32_t>(seed));
     std::vector<Entry> entries = random_entries(random);
-    Bare bare;
+    // Every other seed decodes ahead on the decode thread, in batches of 3 from steps of 2.
+    HostOptions host_options;
+    host_options.decode_ahead = {.enabled = seed % 2 == 0, .min_entries = 2, .batch_entries = 3};
+    Bare bare({.name = "Tester", .memory_limit = 64u << 20}, host_options);
     bare.run(kSetup);
     std::string knobs = "{ batch = " + std::to_string(1 + random() % 9) + ", every = " +
                         std::to_string(1 + random() % 6) + ", kept = " + std::to_string(2 + random() % 4) + " }";
