@@ -62,6 +62,15 @@ std::uint32_t FramePlanner::next_batch(double spent_ms) const {
   return static_cast<std::uint32_t>(std::clamp(fits, 1.0, double(knobs_.batch_size)));
 }
 
+std::uint64_t FramePlanner::frame_events(double spent_ms) const {
+  if (!due_) return 0;
+  if (!knobs_.has_budget()) return frame_batches_ == 0 ? knobs_.batch_size : 0;
+  if (sample_count_ == 0 || per_event_ <= 0) return next_batch(spent_ms);
+  const double remaining = knobs_.frame_budget_ms - spent_ms;
+  if (!(remaining > 0)) return next_batch(spent_ms);
+  return std::max<std::uint64_t>(next_batch(spent_ms), static_cast<std::uint64_t>(remaining / per_event_));
+}
+
 void FramePlanner::record_batch(std::uint32_t events, double elapsed_ms) {
   if (!std::isfinite(elapsed_ms) || elapsed_ms < 0) {
     throw std::invalid_argument(

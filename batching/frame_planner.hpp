@@ -69,6 +69,11 @@ class FramePlanner {
   // no measurement yet, 1 (a probe).
   std::uint32_t next_batch(double spent_ms) const;
 
+  // The most events the rest of this frame's replay may apply after `spent_ms`: what the
+  // remaining budget holds at the predicted cost (the batch size without a budget; 1 before a
+  // measurement; 0 when the frame is not due). For work prepared ahead of the batches.
+  std::uint64_t frame_events(double spent_ms) const;
+
   // Reports a finished batch: `events` applied (fewer than planned when replay caught up) in
   // `elapsed_ms`, best measured from the end of the previous batch (or the frame's start) so
   // that the loop's overhead between batches is part of the model. A batch of 0 events

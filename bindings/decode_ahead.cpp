@@ -110,6 +110,15 @@ void DecodeAhead::start(std::size_t start, std::size_t end, const ReplayHash& ha
   DecodeThread::instance().schedule(this);
 }
 
+void DecodeAhead::extend(std::size_t end) {
+  {
+    std::lock_guard lock(mutex_);
+    end_ = std::max(end_, end);
+    if (!has_work()) return;
+  }
+  DecodeThread::instance().schedule(this);
+}
+
 bool DecodeAhead::running() const {
   std::lock_guard lock(mutex_);
   return active_;

@@ -82,6 +82,8 @@ class DecodeAhead {
   // Starts decoding [start, end); the first batch continues `hash`. Stops a range in progress.
   void start(std::size_t start, std::size_t end, const ReplayHash& hash,
              const std::function<void(DecodedBatch&)>& dropped);
+  // Moves the end of the range being decoded to `end` when that is further.
+  void extend(std::size_t end);
   // The batch that begins at `position`, waiting for the decode thread if needed (or decoding
   // it here when the decode thread has not started it); null when it will not come (nothing
   // running, another position, or decoding failed). Taken batches stay valid until released,

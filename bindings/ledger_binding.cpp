@@ -324,9 +324,19 @@ void LedgerBinding::decode_into(std::size_t start, std::size_t end, const Replay
 }
 
 void LedgerBinding::decode_ahead(std::size_t count) {
-  drop_decoded();
   const DecodeAheadOptions& o = options_.decode_ahead;
-  ahead_end_ = std::min(target(), applied_ + count);
+  const std::size_t limit = target();
+  const std::size_t end = limit <= applied_ ? applied_ : applied_ + std::min(count, limit - applied_);
+  if (ahead_end_ > applied_) {
+    // Nothing changed since the range began (a change ends it): it continues at applied_.
+    if (end > ahead_end_) {
+      ahead_end_ = end;
+      ahead_->extend(end);
+    }
+    return;
+  }
+  drop_decoded();
+  ahead_end_ = end;
   if (!o.enabled || ahead_end_ < applied_ + o.min_entries) {
     ahead_end_ = 0;
     return;

@@ -90,7 +90,9 @@ class LedgerBinding {
   // Reading it clears it.
   std::optional<std::size_t> take_rewind();
   // The replay loop is about to fetch up to `count` entries from `applied()`: when they are
-  // many, the decode thread decodes them ahead while the loop applies (DecodeAhead).
+  // many, the decode thread decodes them ahead while the loop applies (DecodeAhead). A range
+  // being decoded ahead from applied() is extended, not restarted (a frame's steps, and the
+  // next frame's, continue it).
   void decode_ahead(std::size_t count);
   // Points `batch` at up to `max` decoded entries from position `applied()` (at most
   // kBatchEntries, fewer when their values would not fit) and returns how many: decoded ahead,

@@ -358,6 +358,12 @@ int ledger_next_batch(lua_State* L) {
   return 1;
 }
 
+// b:frame_events(spent_ms) -> the most events the rest of this frame may apply
+int ledger_frame_events(lua_State* L) {
+  lua_pushnumber(L, static_cast<lua_Number>(check(L).planner().frame_events(luaL_checknumber(L, 2))));
+  return 1;
+}
+
 // b:record_batch(events, ms, now)
 int ledger_record_batch(lua_State* L) {
   LedgerBinding& b = check(L);
@@ -494,7 +500,8 @@ void push_ledger(lua_State* L, LedgerBindingOptions options, std::vector<std::st
         {"decode_ahead", guarded<ledger_decode_ahead>},
         {"new_strings", ledger_new_strings},
         {"new_shapes", ledger_new_shapes}, {"begin_frame", guarded<ledger_begin_frame>},
-        {"next_batch", guarded<ledger_next_batch>}, {"record_batch", guarded<ledger_record_batch>},
+        {"next_batch", guarded<ledger_next_batch>},
+        {"frame_events", guarded<ledger_frame_events>}, {"record_batch", guarded<ledger_record_batch>},
         {"knobs", guarded<ledger_knobs>},  {"ffi", ledger_ffi},
         {"record_frame", guarded<ledger_record_frame>},
         {"remote_front", guarded<ledger_remote_front>}, {"remote_pending", ledger_remote_pending},

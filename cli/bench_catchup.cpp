@@ -59,9 +59,11 @@ AwardJournal::~AwardJournal() {
   std::filesystem::remove_all(saved_, ignored);
 }
 
-CatchUp catch_up(const AwardJournal& journal, const ReplayKnobs& knobs, double fps, double max_game_seconds) {
+CatchUp catch_up(const AwardJournal& journal, const ReplayKnobs& knobs, double fps, double max_game_seconds,
+                 bool decode_thread) {
   HostOptions options;
   options.forced_knobs = knobs;
+  options.decode_ahead.enabled = decode_thread;
   Host host(options);
   Client& c = host.add_client({.name = "Bench", .script_time_limit = 60, .saved_variables_dir = journal.saved()});
   host.start();

@@ -47,7 +47,8 @@ struct CatchUp {
 
 // Opens the journal's ledger in a fresh client with `knobs` forced and ticks it at `fps` until
 // every entry is applied or `max_game_seconds` have passed; then game_seconds is extrapolated
-// from the rate so far (elapsed * entries / applied).
-CatchUp catch_up(const AwardJournal& journal, const ReplayKnobs& knobs, double fps, double max_game_seconds);
+// from the rate so far (elapsed * entries / applied). `decode_thread`: long steps decode ahead.
+CatchUp catch_up(const AwardJournal& journal, const ReplayKnobs& knobs, double fps, double max_game_seconds,
+                 bool decode_thread);
 
 }  // namespace tally::cli

@@ -17,21 +17,41 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Replay with no frames at all (CatchUp), then a late entry 1000 positions before the end.
-void raw_replay(const AwardJournal& journal, Run& run) {
-  const auto n = static_cast<double>(journal.entries());
+// A client that opened the journal's ledger, decoding ahead or not.
+struct BenchClient {
   Host host;
-  Client& c = host.add_client({.name = "Bench", .script_time_limit = 600, .saved_variables_dir = journal.saved()});
-  host.start();
-  c.run_script(kBenchLedgerScript);
-  auto start = std::chrono::steady_clock::now();
-  c.run_script("bench:CatchUp()");
-  double t = seconds_since(start);
+  Client& client;
+  BenchClient(const AwardJournal& journal, bool decode_thread)
+      : host(host_options(decode_thread)),
+        client(host.add_client({.name = "Bench", .script_time_limit = 600, .saved_variables_dir = journal.saved()})) {
+    host.start();
+    client.run_script(kBenchLedgerScript);
+  }
+  static HostOptions host_options(bool decode_thread) {
+    HostOptions o;
+    o.decode_ahead.enabled = decode_thread;
+    return o;
+  }
+  // Seconds to replay the whole ledger from nothing, with no frames (CatchUp).
+  double replay() {
+    auto start = std::chrono::steady_clock::now();
+    client.run_script("bench:CatchUp()");
+    return seconds_since(start);
+  }
+};
+
+// Replay with no frames at all (CatchUp), then a late entry 1000 positions before the end; and
+// the same replay decoding on the replaying thread only, when the decode thread is on.
+void raw_replay(const AwardJournal& journal, bool decode_thread, Run& run) {
+  const auto n = static_cast<double>(journal.entries());
+  BenchClient bench(journal, decode_thread);
+  Client& c = bench.client;
+  double t = bench.replay();
   run.record("raw replay (CatchUp)", "events/s", n / t);
   run.record("raw replay cost", "ns/event", t * 1e9 / n);
-  // The late entry's submit (a journal append, which fsyncs when the journal's sync interval has
-  // passed, as it has here), then the catch-up (rewind to the nearest checkpoint, replay to the end).
-  start = std::chrono::steady_clock::now();
+  // The late entry's submit (a journal append; the journal's thread syncs it), then the
+  // catch-up (rewind to the nearest checkpoint, replay to the end).
+  auto start = std::chrono::steady_clock::now();
   c.run_script("bench:TravelTo(" + std::to_string(1600000000 + (journal.entries() - 1000) / 4) +
                ") bench:Submit('award', {player='Late', amount=1}) bench:StopTravel()");
   double submit = seconds_since(start);
@@ -42,6 +62,12 @@ void raw_replay(const AwardJournal& journal, Run& run) {
   run.record("late insert 1000 from the end: rewind + replay", "ms", rewind * 1000);
   run.record("late insert: rewind + replay / full replay", "ratio", rewind / t);
   run.record("late insert: submit + rewind + replay / full replay", "ratio", (submit + rewind) / t);
+  if (!decode_thread) return;
+  double decoded_ahead = c.evaluate("return bench:Metrics().decoded_ahead").values.at(0).as_number();
+  run.record("raw replay: share decoded by the decode thread", "ratio", decoded_ahead / n);
+  double one_thread = BenchClient(journal, false).replay();
+  run.record("raw replay, decode thread off", "events/s", n / one_thread);
+  run.record("raw replay: decode thread on / off", "ratio", one_thread / t);
 }
 
 void record_catch_up(Run& run, const std::string& prefix, const CatchUp& c) {
@@ -59,7 +85,8 @@ BenchResult run(const Arguments& a, const BenchSettings& settings) {
   double fps = static_cast<double>(a.integer("fps", 60, 1, 1000));
   double cap = static_cast<double>(a.integer("max-game-seconds", 600, 1, 86400 * 7));
   ReplayKnobs knobs = knob_options(a).value_or(ReplayKnobs{});
-  if (sweep) return run_knob_sweep(a, settings, {n, fps, cap, knobs});
+  const bool decode_thread = decode_thread_option(a);
+  if (sweep) return run_knob_sweep(a, settings, {n, fps, cap, knobs, decode_thread});
   for (const char* option : {"frame-budget-ms", "html"}) {
     if (a.flag(option)) throw UsageError(std::string("--") + option + " belongs to --sweep");
   }
@@ -68,17 +95,17 @@ BenchResult run(const Arguments& a, const BenchSettings& settings) {
   const bool is_reference = knobs == ReplayKnobs::reference();
   BenchResult report{"replay",
                      {{"entries", n}, {"names", 1000}, {"fps", fps}, {"knobs", to_string(knobs)},
-                      {"max_game_seconds", cap}},
+                      {"max_game_seconds", cap}, {"decode_thread", decode_thread}},
                      settings};
   Progress progress((is_reference ? 2 : 3) * (settings.warmup + settings.runs));
   repeat_runs(report, progress, settings.warmup, settings.runs, [&](Run& r) {
     r.step("raw replay");
-    raw_replay(journal, r);
+    raw_replay(journal, decode_thread, r);
     r.step("catch-up, " + to_string(knobs));
-    record_catch_up(r, "", catch_up(journal, knobs, fps, cap));
+    record_catch_up(r, "", catch_up(journal, knobs, fps, cap, decode_thread));
     if (is_reference) return;
     r.step("catch-up, reference preset");
-    record_catch_up(r, "reference: ", catch_up(journal, ReplayKnobs::reference(), fps, cap));
+    record_catch_up(r, "reference: ", catch_up(journal, ReplayKnobs::reference(), fps, cap, decode_thread));
   });
   return report;
 }
@@ -96,11 +123,13 @@ void print(const BenchResult& r) {
 BenchDef replay_bench() {
   return {.name = "replay",
           .usage = "[--entries N (1000000; 200000 with --sweep)] [--fps F (60)] [--preset NAME] [--knobs K]\n"
+                   "            [--decode-thread on|off (on)]\n"
                    "            [--max-game-seconds S (600)] [--sweep GRID [--frame-budget-ms MS (2)] [--html FILE]]",
           .summary = "raw replay, late inserts, catch-up at F FPS under the knobs and the reference's; "
                      "--sweep: a grid of knobs, a heat map and a recommendation",
           .defaults = {.runs = 3, .warmup = 1},
-          .options = {"entries", "fps", "preset", "knobs", "max-game-seconds", "sweep", "frame-budget-ms", "html"},
+          .options = {"entries", "fps", "preset", "knobs", "decode-thread", "max-game-seconds", "sweep", "frame-budget-ms",
+                      "html"},
           .small = {"--entries", "100000"},
           .run = run,
           .print = print};

@@ -95,13 +95,13 @@ BenchResult run_knob_sweep(const Arguments& a, const BenchSettings& settings, co
   Progress progress(steps_per_run * (settings.warmup + settings.runs) + settings.runs);
   repeat_runs(result, progress, settings.warmup, settings.runs, [&](Run& run) {
     run.step("calibration, " + to_string(calibration));
-    run.record(kCalibration, "ns/event", catch_up(journal, calibration, w.fps, w.max_game_seconds).ns_per_event());
+    run.record(kCalibration, "ns/event", catch_up(journal, calibration, w.fps, w.max_game_seconds, w.decode_thread).ns_per_event());
     for (const ReplayKnobs& k : grid_knobs) {
       run.step(to_string(k));
-      record(run, to_string(k), catch_up(journal, k, w.fps, w.max_game_seconds));
+      record(run, to_string(k), catch_up(journal, k, w.fps, w.max_game_seconds, w.decode_thread));
     }
     run.step("reference preset");
-    record(run, reference_label, catch_up(journal, ReplayKnobs::reference(), w.fps, w.max_game_seconds));
+    record(run, reference_label, catch_up(journal, ReplayKnobs::reference(), w.fps, w.max_game_seconds, w.decode_thread));
   });
 
   const double ns_per_event = result.summary(kCalibration).median;
@@ -109,7 +109,7 @@ BenchResult run_knob_sweep(const Arguments& a, const BenchSettings& settings, co
   const std::string recommended_label = "recommended (" + to_string(advice.knobs) + ")";
   repeat_runs(result, progress, 0, settings.runs, [&](Run& run) {
     run.step("recommended, " + to_string(advice.knobs));
-    record(run, recommended_label, catch_up(journal, advice.knobs, w.fps, w.max_game_seconds));
+    record(run, recommended_label, catch_up(journal, advice.knobs, w.fps, w.max_game_seconds, w.decode_thread));
   });
 
   nlohmann::json rows = nlohmann::json::array();

@@ -17,6 +17,7 @@ struct SweepWorkload {
   double fps;
   double max_game_seconds;  // per catch-up; beyond it the catch-up time is extrapolated
   ReplayKnobs base;         // the value of a knob the grid leaves out
+  bool decode_thread = true;  // --decode-thread
 };
 
 // Reads --sweep, --frame-budget-ms and --html from `a`. The result's `details` hold the rows,

@@ -6,7 +6,7 @@
 namespace tally::cli {
 
 const std::vector<std::string>& knob_option_names() {
-  static const std::vector<std::string> names = {"preset", "knobs"};
+  static const std::vector<std::string> names = {"preset", "knobs", "decode-thread"};
   return names;
 }
 
@@ -19,6 +19,12 @@ std::optional<ReplayKnobs> knob_options(const Arguments& a) {
   } catch (const std::invalid_argument& e) {
     throw UsageError(std::string(a.flag("preset") ? "--preset/--knobs: " : "--knobs: ") + e.what());
   }
+}
+
+bool decode_thread_option(const Arguments& a) {
+  std::string value = a.text("decode-thread", "on");
+  if (value != "on" && value != "off") throw UsageError("--decode-thread: '" + value + "' is not on or off");
+  return value == "on";
 }
 
 }  // namespace tally::cli

@@ -1,4 +1,5 @@
-// --preset and --knobs: replay knobs chosen on the command line (tally run, sim, profile, bench).
+// --preset, --knobs and --decode-thread: replay settings chosen on the command line (tally run,
+// sim, profile, bench replay).
 #pragma once
 
 #include <optional>
@@ -17,5 +18,9 @@ const std::vector<std::string>& knob_option_names();
 // the preset first, the knobs over it; nothing when neither is given (or --knobs is empty). Throws UsageError naming
 // the bad item.
 std::optional<ReplayKnobs> knob_options(const Arguments& a);
+
+// --decode-thread on|off (on): whether long replay steps decode ahead on a second thread.
+// Throws UsageError for another value.
+bool decode_thread_option(const Arguments& a);
 
 }  // namespace tally::cli

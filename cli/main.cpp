@@ -19,6 +19,7 @@ commands:
                  partition=1+2|3@10-60,offline=3@100-3700"] [--seed N]
       [--preset reference|responsive] [--knobs "batch=100,interval=0,budget=2"]
                                    (replay knobs forced on every ledger; knobs over the preset)
+      [--decode-thread on|off]     long replay steps decode ahead on a second thread (on)
       [--metrics] [--metrics-json FILE]  (every ledger's replay metrics at the end)
   sim <addons-dir> [the options of run] [--report-json FILE]
                                    run (5 clients by default), then report each client's
@@ -32,7 +33,7 @@ commands:
   bench                            list the benchmarks and their options
   bench <ledger|replay|sync|profiler> [its options] [--runs N] [--warmup N] [--seed S]
       [--json FILE]                a benchmark: warm-up runs, then N runs; medians, min-max
-  bench replay [--entries N] [--fps F] [--preset reference | --knobs K]
+  bench replay [--entries N] [--fps F] [--preset reference | --knobs K] [--decode-thread on|off]
       [--sweep "batch=25,50,200;interval=0,0.5;budget=1,2,4"] [--frame-budget-ms MS]
       [--html FILE]                catch-up under every knob setting, a heat map and the
                                    recommended knobs for F FPS within MS of replay per frame

@@ -58,6 +58,7 @@ int run_session(const std::vector<std::string>& args, const char* command, bool 
   host_options.faults = parse_fault_plan(a.text("faults", ""));
   host_options.fault_seed = static_cast<std::uint64_t>(a.integer("seed", 1, 0, INT64_MAX));
   host_options.forced_knobs = knob_options(a);
+  host_options.decode_ahead.enabled = decode_thread_option(a);
   Host host(host_options);
   for (int i = 0; i < clients; ++i) {
     ClientOptions options;

@@ -387,6 +387,10 @@ local function replay_steps(p, now, frame_start)
   if b:applied() >= replay_limit(p) then return false end
   if not b:begin_frame(now) then return false end
   local spent, applied_any = b.clock_ms() - frame_start, false
+  -- The frame's batches are decoded ahead as one range (when it is long enough).
+  local ahead = replay_limit(p) - b:applied()
+  local frame = b:frame_events(spent)
+  b:decode_ahead(ahead < frame and ahead or frame)
   while true do
     local want = b:next_batch(spent)
     if want <= 0 then break end

@@ -353,3 +353,25 @@ TEST_CASE("bad input is refused") {
   CHECK_THROWS_AS(planner.record_batch(1, INFINITY), std::invalid_argument);
   CHECK(planner.begin_frame(5));  // the same time again is fine
 }
+
+TEST_CASE("frame_events: what the rest of the frame may apply, for work prepared ahead") {
+  FramePlanner budget({500, 0, 2.0});
+  CHECK(budget.frame_events(0) == 0);  // no frame begun
+  REQUIRE(budget.begin_frame(0));
+  CHECK(budget.frame_events(0) == 1);  // the probe
+  budget.record_batch(1, 0.01);
+  // 2 ms at 0.01 ms per event, all batches of the frame together (each is capped at 500).
+  CHECK(budget.frame_events(0) == 200);
+  CHECK(budget.frame_events(1.5) == 50);
+  CHECK(budget.frame_events(2.5) == 0);  // over budget, and not the frame's first batch
+  REQUIRE(budget.begin_frame(1.0 / 60));
+  CHECK(budget.frame_events(2.5) == 1);  // the first batch of a frame gets one event
+
+  FramePlanner reference(ReplayKnobs::reference());  // 50 per 0.5 s, no budget
+  REQUIRE(reference.begin_frame(0));
+  CHECK(reference.frame_events(0) == 50);
+  reference.record_batch(50, 0.1);
+  CHECK(reference.frame_events(0) == 0);  // one batch per due step
+  CHECK_FALSE(reference.begin_frame(0.1));
+  CHECK(reference.frame_events(0) == 0);  // not due
+}
