@@ -83,9 +83,15 @@ class DecodeThread {
 };
 
 bool DecodeAheadGauge::worth_it() {
-  if (own_ == 0 || wait_ < kWorthIt * own_) return true;
-  if (++refused_ % kProbeEvery != 0) return false;
-  wait_ = 0;  // try again
+  if (own_ == 0 || wait_ < kWorthIt * own_) {
+    if (wait_ > 0) probe_every_ = kProbeEvery;  // measured and worth it
+    return true;
+  }
+  if (++refused_ < probe_every_) return false;
+  // Try again; if that does not pay either, wait twice as long before the next try.
+  refused_ = 0;
+  probe_every_ = std::min(2 * probe_every_, kMaxProbeEvery);
+  wait_ = 0;
   return true;
 }
 

@@ -47,8 +47,10 @@ struct DecodeAheadOptions {
 
 // Whether decoding ahead pays off: it does while the replaying thread waits for a batch less
 // than it would take to decode the batch itself. It stops paying when the decode thread gets
-// little of a core (other processes, the game's own threads): then replay decodes on its own
-// thread again, and tries the decode thread again every kProbeEvery batches.
+// little of a core (other processes, the game's own threads), or when the two threads' cores
+// share data slowly: then replay decodes on its own thread again, and tries the decode thread
+// again after kProbeEvery batches, twice as many after each try that did not pay (at most
+// kMaxProbeEvery).
 class DecodeAheadGauge {
  public:
   void decoded_here(double ns, std::size_t entries) { own_ = average(own_, ns / static_cast<double>(entries)); }
@@ -59,10 +61,12 @@ class DecodeAheadGauge {
  private:
   static constexpr double kWorthIt = 0.8;  // waits below this share of the own cost: keep on
   static constexpr unsigned kProbeEvery = 32;
+  static constexpr unsigned kMaxProbeEvery = 1024;
   static double average(double old, double sample) { return old == 0 ? sample : old + (sample - old) / 4; }
   double own_ = 0;   // ns per entry, decoding on the replaying thread (0: not measured yet)
   double wait_ = 0;  // ns per entry, waiting for the decode thread
-  unsigned refused_ = 0;
+  unsigned refused_ = 0;  // batches since it stopped paying, or since the last try
+  unsigned probe_every_ = kProbeEvery;
 };
 
 // Decodes the positions [start, end) of one ledger, a batch at a time, into a ring of batches

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bindings/decode_ahead.hpp"
 #include "bindings/ledger_binding.hpp"
 #include "client_fixture.hpp"
 
@@ -171,4 +172,37 @@ TEST_CASE("a mutator failing in a step decoded ahead stops, rolls back and recov
   std::string fixed = t.dump(t.plain);
   CHECK(fixed.find("size=3001") != std::string::npos);
   CHECK(t.dump(t.ahead) == fixed);
+}
+
+namespace {
+
+// Calls to worth_it() until it says yes (at most `limit`).
+int refusals_before_yes(DecodeAheadGauge& g, int limit = 5000) {
+  int n = 0;
+  while (n < limit && !g.worth_it()) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("the gauge: decode ahead while waiting costs less than decoding here; retry with backoff") {
+  DecodeAheadGauge g;
+  CHECK(g.worth_it());  // nothing measured yet
+  g.decoded_here(20000, 1000);  // 20 ns per entry here
+  g.waited(10000, 1000);        // 10 ns per entry waiting
+  CHECK(g.worth_it());
+  for (int i = 0; i < 20; ++i) g.waited(30000, 1000);  // waiting costs more than decoding here
+  CHECK_FALSE(g.worth_it());
+  // It tries again after 32 batches; each try that does not pay doubles the wait, up to 1024.
+  CHECK(refusals_before_yes(g) == 31 - 1);  // one refusal was the CHECK_FALSE above
+  const int expected[] = {63, 127, 255, 511, 1023, 1023};
+  for (int refusals : expected) {
+    g.waited(30000, 1000);  // the try waited too long
+    CHECK(refusals_before_yes(g) == refusals);
+  }
+  // A try that pays resets the backoff.
+  g.waited(5000, 1000);
+  CHECK(g.worth_it());
+  for (int i = 0; i < 20; ++i) g.waited(30000, 1000);
+  CHECK(refusals_before_yes(g) == 31);
 }
