@@ -102,15 +102,13 @@ DecodeAhead::DecodeAhead(Decode decode, std::size_t batch_entries, std::size_t b
 
 DecodeAhead::~DecodeAhead() { stop([](DecodedBatch&) {}); }
 
-void DecodeAhead::start(std::size_t start, std::size_t end, const ReplayHash& hash,
-                        const std::function<void(DecodedBatch&)>& dropped) {
+void DecodeAhead::start(std::size_t start, std::size_t end, const std::function<void(DecodedBatch&)>& dropped) {
   stop(dropped);
   {
     std::lock_guard lock(mutex_);
     active_ = start < end;
     next_ = start;
     end_ = end;
-    next_hash_ = hash;
     if (!has_work()) return;
   }
   DecodeThread::instance().schedule(this);
@@ -143,12 +141,11 @@ DecodeAhead::Slot* DecodeAhead::ready_at(std::size_t position) {
   return nullptr;
 }
 
-DecodeAhead::Slot* DecodeAhead::claim(std::size_t& start, std::size_t& end, ReplayHash& hash) {
+DecodeAhead::Slot* DecodeAhead::claim(std::size_t& start, std::size_t& end) {
   Slot* slot = &*std::find_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == SlotState::Free; });
   slot->state = SlotState::Filling;
   slot->start = start = next_;
   end = std::min(end_, next_ + batch_entries_);
-  hash = next_hash_;
   decoding_ = true;
   return slot;
 }
@@ -158,7 +155,6 @@ bool DecodeAhead::finish(Slot* slot, std::size_t start, bool decoded, SlotState 
   if (decoded) {
     slot->state = state;
     next_ = start + slot->batch->count;
-    next_hash_ = slot->batch->hash;
   } else {
     slot->state = SlotState::Free;
     active_ = false;
@@ -170,10 +166,9 @@ bool DecodeAhead::finish(Slot* slot, std::size_t start, bool decoded, SlotState 
 
 namespace {
 
-bool try_decode(const DecodeAhead::Decode& decode, std::size_t start, std::size_t end, const ReplayHash& hash,
-                DecodedBatch& out) {
+bool try_decode(const DecodeAhead::Decode& decode, std::size_t start, std::size_t end, DecodedBatch& out) {
   try {
-    decode(start, end, hash, out);
+    decode(start, end, out);
     return true;
   } catch (...) {
     // The replaying thread decodes this position again on its own and meets the error there.
@@ -186,13 +181,12 @@ bool try_decode(const DecodeAhead::Decode& decode, std::size_t start, std::size_
 bool DecodeAhead::decode_one() {
   Slot* slot = nullptr;
   std::size_t start = 0, end = 0;
-  ReplayHash hash;
   {
     std::lock_guard lock(mutex_);
     if (!has_work()) return false;
-    slot = claim(start, end, hash);
+    slot = claim(start, end);
   }
-  bool decoded = try_decode(decode_, start, end, hash, *slot->batch);
+  bool decoded = try_decode(decode_, start, end, *slot->batch);
   slot->batch->on_decode_thread = true;
   std::lock_guard lock(mutex_);
   return finish(slot, start, decoded, SlotState::Ready);
@@ -215,10 +209,9 @@ DecodedBatch* DecodeAhead::take(std::size_t position) {
       // The decode thread has not started this batch (it may not have woken up yet, or have
       // no core to run on): decoding it here costs no more than waiting for it.
       std::size_t start = 0, end = 0;
-      ReplayHash hash;
-      Slot* slot = claim(start, end, hash);
+      Slot* slot = claim(start, end);
       lock.unlock();
-      bool decoded = try_decode(decode_, start, end, hash, *slot->batch);
+      bool decoded = try_decode(decode_, start, end, *slot->batch);
       slot->batch->on_decode_thread = false;
       if (decoded) gauge_.decoded_here(since(), slot->batch->count);
       lock.lock();

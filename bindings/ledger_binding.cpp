@@ -268,7 +268,7 @@ bool LedgerBinding::is_ignored(const EntryKey& key) const {
   return false;
 }
 
-void LedgerBinding::decode_into(std::size_t start, std::size_t end, const ReplayHash& from, DecodedBatch& out) {
+void LedgerBinding::decode_into(std::size_t start, std::size_t end, const ReplayHash* from, DecodedBatch& out) {
   const Ledger& l = ledger();
   end = std::min(end, start + out.entry_capacity);
   // Entries of the ignore type never reach a mutator: they are not decoded. (-1: no such type.)
@@ -284,7 +284,7 @@ void LedgerBinding::decode_into(std::size_t start, std::size_t end, const Replay
   // The state hash as it will be once the whole batch is applied, computed while the keys are
   // at hand (batches are far below ReplayHash::kMaxUnreduced).
   static_assert(kBatchEntries <= ReplayHash::kMaxUnreduced);
-  out.hash = from;
+  ReplayHash hash = from != nullptr ? *from : ReplayHash{};
   for (std::size_t position = start; position < end;) {
     std::span<const StoredEntry> run = l.stored_run(position);
     if (run.size() > end - position) run = run.first(end - position);
@@ -307,12 +307,16 @@ void LedgerBinding::decode_into(std::size_t start, std::size_t end, const Replay
       r.counter = key.counter;
       r.first_value = static_cast<std::uint16_t>(used);
       r.shape_id = skip ? 0 : decoder_.decode(e.type_id, e.revision, payload, values + used);
-      out.hash.add(r);
+      if (from != nullptr) hash.add(r);
       if (!skip) used += payload[0];
       ++position;
     }
   }
-  out.hash.reduce();
+  out.hash.reset();
+  if (from != nullptr) {
+    hash.reduce();
+    out.hash = hash;
+  }
   out.start = start;
   out.count = count;
   out.strings.clear();
@@ -343,9 +347,7 @@ void LedgerBinding::decode_ahead(std::size_t count) {
   }
   if (!ahead_) {
     ahead_ = std::make_unique<DecodeAhead>(
-        [this](std::size_t from, std::size_t to, const ReplayHash& hash, DecodedBatch& out) {
-          decode_into(from, to, hash, out);
-        },
+        [this](std::size_t from, std::size_t to, DecodedBatch& out) { decode_into(from, to, nullptr, out); },
         std::min(o.batch_entries, kBatchEntries), kBatchValues);
   }
 }
@@ -356,7 +358,7 @@ DecodedBatch* LedgerBinding::take_decoded_ahead() {
     drop_decoded();
     return nullptr;
   }
-  if (!ahead_->running()) ahead_->start(applied_, ahead_end_, state_hash_, [this](DecodedBatch& b) { keep_news(b); });
+  if (!ahead_->running()) ahead_->start(applied_, ahead_end_, [this](DecodedBatch& b) { keep_news(b); });
   DecodedBatch* batch = ahead_->take(applied_);
   if (batch == nullptr) {
     drop_decoded();  // it is not decoding this position (a failure on the decode thread)
@@ -421,7 +423,7 @@ std::size_t LedgerBinding::fetch(std::size_t max, ReplayBatch* batch) {
     if (current_ == nullptr) {
       if (!own_batch_) own_batch_ = std::make_unique<DecodedBatch>(kBatchEntries, kBatchValues);
       auto started = std::chrono::steady_clock::now();
-      decode_into(applied_, end, state_hash_, *own_batch_);
+      decode_into(applied_, end, &state_hash_, *own_batch_);
       if (ahead_) {
         ahead_->gauge().decoded_here(
             std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - started).count(),
@@ -444,8 +446,8 @@ void LedgerBinding::commit(std::size_t count) {
   count = std::min(count, fetched_);
   fetched_ = 0;
   if (count == 0) return;
-  if (current_offset_ == 0 && count == current_->count) state_hash_ = current_->hash;
-  else state_hash_.feed(current_->records.get() + current_offset_, count);  // part of a batch
+  if (current_offset_ == 0 && count == current_->count && current_->hash) state_hash_ = *current_->hash;
+  else state_hash_.feed(current_->records.get() + current_offset_, count);  // part of a batch, or decoded ahead
   applied_ += count;
   current_offset_ += count;
   if (current_offset_ >= current_end_) release_current();

@@ -144,9 +144,10 @@ class LedgerBinding {
   static_assert(kBatchValues >= kMaxFields, "an entry always fits an empty batch");
 
  private:
-  // Decodes positions [start, end) (fewer when out is full) into `out`, its hash continuing
-  // `from`. Reads the ledger, the ignores and the decoder only: the decode thread runs it.
-  void decode_into(std::size_t start, std::size_t end, const ReplayHash& from, DecodedBatch& out);
+  // Decodes positions [start, end) (fewer when out is full) into `out`, with its state hash
+  // continuing `from` when given. Reads the ledger, the ignores and the decoder only: the
+  // decode thread runs it.
+  void decode_into(std::size_t start, std::size_t end, const ReplayHash* from, DecodedBatch& out);
   // Drops what was decoded and not fetched yet (ahead, and the rest of the current batch); the
   // decode thread lets go. Called before anything decode_into reads changes. The batch being
   // applied stays readable.
