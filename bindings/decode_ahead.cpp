@@ -6,7 +6,6 @@
 #include <deque>
 #include <thread>
 
-
 namespace tally {
 
 DecodedBatch::DecodedBatch(std::size_t entry_capacity_, std::size_t value_capacity_)
