@@ -266,6 +266,13 @@ local function replay_limit(p)
   return target
 end
 
+-- The loop will fetch up to `count` entries next: when they are many, the decode thread decodes
+-- them ahead (docs/replay-design.md, "Decoding ahead").
+local function decode_ahead(p, count)
+  local room = replay_limit(p) - p.binding:applied()
+  p.binding:decode_ahead(room < count and room or count)
+end
+
 -- The failed entry was partly applied: the state goes back to the newest checkpoint before it,
 -- and replay catches up to the entry boundary in the next steps, then waits there.
 local function roll_back_failure(p)
@@ -312,8 +319,7 @@ end
 local function run_batch(p, want)
   local b = p.binding
   local total = 0
-  local ahead = replay_limit(p) - b:applied()
-  b:decode_ahead(ahead < want and ahead or want)
+  decode_ahead(p, want)
   while total < want do
     local n = replay_limit(p) - b:applied()
     if n <= 0 then break end
@@ -387,10 +393,7 @@ local function replay_steps(p, now, frame_start)
   if b:applied() >= replay_limit(p) then return false end
   if not b:begin_frame(now) then return false end
   local spent, applied_any = b.clock_ms() - frame_start, false
-  -- The frame's batches are decoded ahead as one range (when it is long enough).
-  local ahead = replay_limit(p) - b:applied()
-  local frame = b:frame_events(spent)
-  b:decode_ahead(ahead < frame and ahead or frame)
+  decode_ahead(p, b:frame_events(spent))  -- the frame's batches as one range
   while true do
     local want = b:next_batch(spent)
     if want <= 0 then break end
