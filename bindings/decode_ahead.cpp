@@ -135,7 +135,7 @@ bool DecodeAhead::has_work() const { return active_ && !decoding_ && next_ < end
 
 DecodeAhead::Slot* DecodeAhead::ready_at(std::size_t position) {
   for (Slot& slot : slots_) {
-    if (slot.state == SlotState::Ready && slot.start == position) return &slot;
+    if (slot.state == SlotState::Ready && slot.batch->start == position) return &slot;
   }
   return nullptr;
 }
@@ -143,7 +143,7 @@ DecodeAhead::Slot* DecodeAhead::ready_at(std::size_t position) {
 DecodeAhead::Slot* DecodeAhead::claim(std::size_t& start, std::size_t& end) {
   Slot* slot = &*std::find_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.state == SlotState::Free; });
   slot->state = SlotState::Filling;
-  slot->start = start = next_;
+  start = next_;
   end = std::min(end_, next_ + batch_entries_);
   decoding_ = true;
   return slot;
@@ -258,7 +258,7 @@ void DecodeAhead::stop(const std::function<void(DecodedBatch&)>& dropped) {
   for (Slot& slot : slots_) {
     if (slot.state == SlotState::Ready) ready.push_back(&slot);
   }
-  std::sort(ready.begin(), ready.end(), [](const Slot* a, const Slot* b) { return a->start < b->start; });
+  std::sort(ready.begin(), ready.end(), [](const Slot* a, const Slot* b) { return a->batch->start < b->batch->start; });
   for (Slot* slot : ready) {
     dropped(*slot->batch);
     slot->state = SlotState::Free;

@@ -108,8 +108,7 @@ class DecodeAhead {
   enum class SlotState : std::uint8_t { Free, Filling, Ready, Taken };
   struct Slot {
     std::unique_ptr<DecodedBatch> batch;
-    SlotState state = SlotState::Free;
-    std::size_t start = 0;  // the batch's first position, set before it is filled
+    SlotState state = SlotState::Free;  // batch->start is read only once it is Ready
   };
   static constexpr std::size_t kSlots = 3;
   static constexpr std::chrono::microseconds kSpin{2000};  // see take()

@@ -9,7 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bindings/host.hpp"
 #include "runtime/persistent_ledger.hpp"
 
 namespace tally::cli {
@@ -59,16 +58,22 @@ AwardJournal::~AwardJournal() {
   std::filesystem::remove_all(saved_, ignored);
 }
 
+BenchClient::BenchClient(const AwardJournal& journal, const HostOptions& options, double script_time_limit)
+    : host(options),
+      client(host.add_client(
+          {.name = "Bench", .script_time_limit = script_time_limit, .saved_variables_dir = journal.saved()})) {
+  host.start();
+  client.run_script(kBenchLedgerScript);
+}
+
 CatchUp catch_up(const AwardJournal& journal, const ReplayKnobs& knobs, double fps, double max_game_seconds,
                  bool decode_thread) {
   HostOptions options;
   options.forced_knobs = knobs;
   options.decode_ahead.enabled = decode_thread;
-  Host host(options);
-  Client& c = host.add_client({.name = "Bench", .script_time_limit = 60, .saved_variables_dir = journal.saved()});
-  host.start();
-  c.run_script(kBenchLedgerScript);
-  LedgerBinding* ledger = c.ledgers().find("Bench");
+  BenchClient bench(journal, options, 60);
+  Host& host = bench.host;
+  LedgerBinding* ledger = bench.client.ledgers().find("Bench");
   if (ledger == nullptr) throw std::runtime_error("bench: the ledger Bench did not open");
   const std::size_t target = ledger->target();
   const auto max_frames = static_cast<long long>(max_game_seconds * fps);

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "batching/replay_knobs.hpp"
+#include "bindings/host.hpp"
 
 namespace tally::cli {
 
@@ -29,6 +30,13 @@ class AwardJournal {
 
 // The ledger as the benches open it: `bench`, with an `award` mutator adding to `points`.
 extern const char* const kBenchLedgerScript;
+
+// A started host with one client, Bench, that opened the journal's ledger (kBenchLedgerScript).
+struct BenchClient {
+  BenchClient(const AwardJournal& journal, const HostOptions& options, double script_time_limit);
+  Host host;
+  Client& client;
+};
 
 struct CatchUp {
   double game_seconds = 0;  // until nothing was left to apply; extrapolated when !done

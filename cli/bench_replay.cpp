@@ -3,7 +3,6 @@
 // the reference design's; with --sweep, a grid of knobs (cli/bench_sweep.cpp).
 #include <chrono>
 
-#include "bindings/host.hpp"
 #include "cli/bench_catchup.hpp"
 #include "cli/bench_suite.hpp"
 #include "cli/bench_sweep.hpp"
@@ -17,36 +16,26 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// A client that opened the journal's ledger, decoding ahead or not.
-struct BenchClient {
-  Host host;
-  Client& client;
-  BenchClient(const AwardJournal& journal, bool decode_thread)
-      : host(host_options(decode_thread)),
-        client(host.add_client({.name = "Bench", .script_time_limit = 600, .saved_variables_dir = journal.saved()})) {
-    host.start();
-    client.run_script(kBenchLedgerScript);
-  }
-  static HostOptions host_options(bool decode_thread) {
-    HostOptions o;
-    o.decode_ahead.enabled = decode_thread;
-    return o;
-  }
-  // Seconds to replay the whole ledger from nothing, with no frames (CatchUp).
-  double replay() {
-    auto start = std::chrono::steady_clock::now();
-    client.run_script("bench:CatchUp()");
-    return seconds_since(start);
-  }
-};
+HostOptions with_decode_thread(bool on) {
+  HostOptions o;
+  o.decode_ahead.enabled = on;
+  return o;
+}
+
+// Seconds to replay the whole ledger from nothing, with no frames (CatchUp).
+double replay_from_nothing(Client& c) {
+  auto start = std::chrono::steady_clock::now();
+  c.run_script("bench:CatchUp()");
+  return seconds_since(start);
+}
 
 // Replay with no frames at all (CatchUp), then a late entry 1000 positions before the end; and
 // the same replay decoding on the replaying thread only, when the decode thread is on.
 void raw_replay(const AwardJournal& journal, bool decode_thread, Run& run) {
   const auto n = static_cast<double>(journal.entries());
-  BenchClient bench(journal, decode_thread);
+  BenchClient bench(journal, with_decode_thread(decode_thread), 600);
   Client& c = bench.client;
-  double t = bench.replay();
+  double t = replay_from_nothing(c);
   run.record("raw replay (CatchUp)", "events/s", n / t);
   run.record("raw replay cost", "ns/event", t * 1e9 / n);
   // The late entry's submit (a journal append; the journal's thread syncs it), then the
@@ -65,7 +54,7 @@ void raw_replay(const AwardJournal& journal, bool decode_thread, Run& run) {
   if (!decode_thread) return;
   double decoded_ahead = c.evaluate("return bench:Metrics().decoded_ahead").values.at(0).as_number();
   run.record("raw replay: share decoded by the decode thread", "ratio", decoded_ahead / n);
-  double one_thread = BenchClient(journal, false).replay();
+  double one_thread = replay_from_nothing(BenchClient(journal, with_decode_thread(false), 600).client);
   run.record("raw replay, decode thread off", "events/s", n / one_thread);
   run.record("raw replay: decode thread on / off", "ratio", one_thread / t);
 }

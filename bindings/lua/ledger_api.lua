@@ -600,13 +600,18 @@ function Ledger:RegisterMutator(entry_type, mutator, options)
   if replaced or p.binding:applied() > 0 or p.failed then rewind_to(p, 0) end
 end
 
+-- The time a new entry takes: the travel time while travelling, else now.
+local function entry_time(p)
+  return p.binding:travel_time() or host.server_time()
+end
+
 -- ledger:Submit(type, data) -> id | nil, reason
 function Ledger:Submit(entry_type, data)
   local p = check_self(self, "Submit")
   if type(entry_type) ~= "string" or (data ~= nil and type(data) ~= "table") then
     error("Usage: ledger:Submit(type, data)", 2)
   end
-  local time = p.binding:travel_time() or host.server_time()
+  local time = entry_time(p)
   local revision = p.revisions[entry_type]
   local entry = { type = entry_type, data = data or {}, time = time, creator = host.player_id, revision = revision }
   local ok, reason = authorized(p, entry, host.player_name, "submit", p.state)
@@ -626,7 +631,7 @@ local batches = setmetatable({}, { __mode = "k" })  -- batch object -> its priva
 function Ledger:Batch()
   local p = check_self(self, "Batch")
   local batch = setmetatable({}, batch_meta)
-  local time = p.binding:travel_time() or host.server_time()
+  local time = entry_time(p)
   batches[batch] = { p = p, time = time, creator = host.player_id,
                      first = p.binding:next_counter(time, host.player_id), entries = {} }
   return batch
